@@ -1,0 +1,31 @@
+/* What the generated program needs from the platform. The emulator and host builds
+ * provide it (firmware/platform/semihost, firmware/platform/host); on a real board the
+ * user implements it (see README, "Sample input on real hardware"). */
+#ifndef TT_PLATFORM_H
+#define TT_PLATFORM_H
+#include <stdint.h>
+
+/* FPU, counters, stack painting. Called first thing in main(). */
+void tt_platform_init(void);
+
+/* Sample source. Samples are already quantized to the model's int8 input parameters
+ * (TT_INPUT_SCALE / TT_INPUT_ZERO_POINT in model.h).
+ * set: 0 = training samples, 1 = evaluation samples. Returns the number of samples. */
+uint32_t tt_sample_count(uint32_t set);
+/* Reads sample `index` of `set` into input[0..bytes) and its label. 0 on success. */
+int tt_read_sample(uint32_t set, uint32_t index, int8_t *input, uint32_t bytes, int32_t *label);
+
+/* Writes one line of text (a '\n' is appended). */
+void tt_print_line(const char *s);
+
+/* Instructions executed since tt_platform_init (exact under QEMU -icount shift=0 with
+ * SysTick; the host build returns 0). */
+uint64_t tt_instructions(void);
+
+/* Bytes of stack used so far (painted-stack high-water mark; 0 on the host). */
+uint32_t tt_stack_peak_bytes(void);
+
+/* Ends the program with this exit code (semihosting SYS_EXIT_EXTENDED in the emulator). */
+void tt_exit(int code);
+
+#endif
