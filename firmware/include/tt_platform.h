@@ -28,4 +28,28 @@ uint32_t tt_stack_peak_bytes(void);
 /* Ends the program with this exit code (semihosting SYS_EXIT_EXTENDED in the emulator). */
 void tt_exit(int code);
 
+/* Added by the platform layer (firmware/platform). The generated main is
+ *   int main(int argc, char **argv) { TT_PLATFORM_ARGS(argc, argv); tt_platform_init(); ...
+ *                                     tt_exit(code); }
+ * The host build (make host defines TT_PLATFORM_HOST) takes the samples path from
+ * argv[1]; on the device the macro expands to nothing, startup calls main(0, NULL) and
+ * the path comes from the semihosting command line. A missing or malformed samples file
+ * makes tt_sample_count / tt_read_sample print
+ *   {"event":"error","exit_code":1,"file":"...","message":"..."}
+ * and exit with code 1, so main needs no check of its own for that. */
+#if defined(TT_PLATFORM_HOST)
+void tt_platform_set_args(int argc, char **argv);
+#define TT_PLATFORM_ARGS(argc, argv) tt_platform_set_args((argc), (argv))
+#else
+#define TT_PLATFORM_ARGS(argc, argv) ((void)(argc), (void)(argv))
+#endif
+
+/* Places a large zero-needing-no-init object (the arena) in the linker's .noinit
+ * section: not zeroed at reset and reported separately from .bss. Empty on the host. */
+#if defined(TT_PLATFORM_HOST)
+#define TT_NOINIT
+#else
+#define TT_NOINIT __attribute__((section(".noinit")))
+#endif
+
 #endif

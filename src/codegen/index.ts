@@ -1,0 +1,95 @@
+// codegen/ stage: QGraph + Plan + Board -> the files of a firmware project and report.json.
+import { Board } from '../boards';
+import { QGraph } from '../ir/qgraph';
+import { Plan } from '../memory';
+import { linkerContext, makefileContext, renderLinkerScript, renderMakefile } from '../toolchain/project';
+import { commentText, cStringLiteral } from './names';
+import { generateModel } from './model';
+import { render } from './templates';
+
+export interface CodegenInput {
+  qgraph: QGraph;
+  plan: Plan;
+  board: Board;
+  version: string;
+  modelName: string;
+  modelPath: string;
+  dataDir: string;
+  graphNotes: string[];
+  samples: Buffer;
+  evalSamples: number;
+  printLogits: boolean;
+  options: object;
+  normalize: string[];
+}
+
+export interface ProjectFile { path: string; content: string | Buffer }
+
+export interface GeneratedProject {
+  files: ProjectFile[];
+  report: Record<string, unknown>;
+}
+
+/** Rough code size of the runtime and main program, until `build` measures the ELF. */
+const CODE_ESTIMATE_BYTES = 12 * 1024;
+/** Statics outside the arena: platform state, counters, line buffers. */
+const STATE_ESTIMATE_BYTES = 512;
+
+export function generateProject(input: CodegenInput): GeneratedProject {
+  const { qgraph: g, plan, board } = input;
+  const model = generateModel(g, plan, { version: input.version, modelName: input.modelName, boardId: board.id });
+  const main = render('main.c.hbs', {
+    version: input.version,
+    evalSamples: input.evalSamples,
+    boardString: cStringLiteral(board.id),
+  });
+  const extraCflags = input.printLogits ? ['-DTT_PRINT_LOGITS'] : [];
+  const inT = g.tensors[g.input];
+  const outT = g.tensors[g.output];
+  const sramTotal = plan.arenaBytes + STATE_ESTIMATE_BYTES + board.stack_bytes;
+  const flashTotal = model.constBytes + CODE_ESTIMATE_BYTES;
+  const report = {
+    tool: { name: 'tinytrain', version: input.version },
+    options: input.options,
+    board: { id: board.id, name: board.name, cpu: board.cpu, flash_bytes: board.memory.flash.size, sram_bytes: board.memory.sram.size },
+    model: {
+      file: input.modelPath, name: g.name, input: { name: g.input, shape: inT.shape, scale: inT.scale, zero_point: inT.zeroPoint },
+      output: { name: g.output, shape: outT.shape, scale: outT.scale, zero_point: outT.zeroPoint },
+      ops: g.nodes.length, macs: model.macs, notes: input.graphNotes,
+    },
+    data: { dir: input.dataDir, eval_samples: input.evalSamples, normalize: input.normalize },
+    scheme: 'none',
+    layers: model.layers,
+    kernels: model.kernels,
+    quantization: Object.values(g.tensors).map((t) => ({ tensor: t.name, shape: t.shape, scale: t.scale, zero_point: t.zeroPoint, min: t.min, max: t.max })),
+    memory: {
+      arena_bytes: plan.arenaBytes,
+      lower_bound_bytes: plan.lowerBoundBytes,
+      planner_strategy: plan.strategy,
+      peak_step: plan.peakStep,
+      live_at_peak: plan.liveAtPeak,
+      weights_flash_bytes: model.constBytes,
+      trainable_sram_bytes: 0,
+      stack_reserved_bytes: board.stack_bytes,
+      sram_total_bytes: sramTotal,
+      flash_bytes: flashTotal,
+      source: 'plan',
+      buffers: plan.buffers.map((b) => ({ tensor: b.name, kind: b.kind, bytes: b.bytes, offset: b.offset, first_step: b.first, last_step: b.last })),
+    },
+    notes: [...input.graphNotes, ...g.notes.filter((n) => !input.graphNotes.includes(n))],
+  };
+  if (sramTotal > board.memory.sram.size) {
+    report.notes.push(`planned SRAM ${sramTotal} B exceeds the board's ${board.memory.sram.size} B`);
+  }
+  const files: ProjectFile[] = [
+    ...model.files,
+    { path: 'main.c', content: main },
+    { path: 'board/linker.ld', content: renderLinkerScript(linkerContext(board)) },
+    { path: 'Makefile', content: renderMakefile(makefileContext(board, extraCflags)) },
+    { path: 'samples.bin', content: input.samples },
+    { path: 'report.json', content: `${JSON.stringify(report, null, 2)}\n` },
+  ];
+  return { files, report };
+}
+
+export { commentText };

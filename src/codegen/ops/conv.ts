@@ -1,0 +1,44 @@
+// Conv -> tt_conv_s8 / tt_depthwise_conv_s8 / tt_pointwise_conv_s8, picked by shape.
+import { QConv } from '../../ir/qgraph';
+import { OpEmitter } from './types';
+
+export function convKernel(n: QConv, inC: number): string {
+  const [o, , kh, kw] = n.weightShape;
+  if (n.group === inC && o === inC && n.group > 1) return 'tt_depthwise_conv_s8';
+  const unpadded = n.pads.every((p) => p === 0);
+  if (n.group === 1 && kh === 1 && kw === 1 && n.strides[0] === 1 && n.strides[1] === 1 && unpadded) return 'tt_pointwise_conv_s8';
+  return 'tt_conv_s8';
+}
+
+export const emitConv: OpEmitter<QConv> = (n, ctx) => {
+  const x = ctx.tensor(n.inputs[0]);
+  const y = ctx.tensor(n.output);
+  const [, inC, inH, inW] = x.shape;
+  const [, outC, outH, outW] = y.shape;
+  const [o, ipg, kh, kw] = n.weightShape;
+  const w = ctx.ident('w');
+  const b = ctx.ident('b');
+  const m = ctx.ident('mult');
+  const s = ctx.ident('shift');
+  const p = ctx.ident('p');
+  const kernel = convKernel(n, inC);
+  return {
+    kernel,
+    macs: outC * outH * outW * ipg * kh * kw,
+    arrays: [
+      { name: w, ctype: 'int8_t', values: n.weight, comment: `weight [${o},${ipg},${kh},${kw}] OIHW` },
+      { name: b, ctype: 'int32_t', values: n.bias, comment: `bias [${o}] at s_x*s_w` },
+      { name: m, ctype: 'int32_t', values: n.multiplier, comment: 'requant multiplier per output channel' },
+      { name: s, ctype: 'int32_t', values: n.shift, comment: 'requant shift per output channel' },
+    ],
+    params: [{
+      name: p, ctype: 'tt_conv_params_t', fields: [
+        ['in_c', inC], ['in_h', inH], ['in_w', inW], ['out_c', outC], ['out_h', outH], ['out_w', outW],
+        ['kh', kh], ['kw', kw], ['stride_h', n.strides[0]], ['stride_w', n.strides[1]], ['pad_t', n.pads[0]], ['pad_l', n.pads[1]],
+        ['groups', n.group], ['in_zp', x.zeroPoint], ['out_zp', y.zeroPoint], ['act_min', n.actMin], ['act_max', n.actMax],
+        ['weight', w], ['bias', b], ['multiplier', m], ['shift', s],
+      ],
+    }],
+    call: `${kernel}(&${p}, ${ctx.ptr(n.inputs[0])}, ${ctx.ptr(n.output)});`,
+  };
+};

@@ -1,0 +1,5 @@
+// Public API of the onnx/ stage.
+export { importOnnx, ImportOptions } from './import';
+export { exposeOutputs } from './expose';
+export { evaluateGraph } from './evaluate';
+export { SUPPORTED_OPS } from './ops';

@@ -1,0 +1,172 @@
+// Canonicalization passes over the work graph, in order:
+//   identities -> BN folding -> bias folding -> activation fusion -> Pad folding -> reshape merging.
+// Fusing B into its producer A keeps A's name and takes B's output tensor name, so every
+// canonical tensor is an ONNX tensor with the same value (calibration reads it by name).
+import { Node } from '../ir/graph';
+import { TinytrainError } from '../errors';
+import { actRange, composeAct, fmtShape } from './ops/common';
+import { nodeError, WorkNode } from './types';
+
+export interface WorkGraph {
+  nodes: WorkNode[];
+  input: string;
+  output: string;
+  notes: string[];
+}
+
+function useCount(g: WorkGraph, t: string): number {
+  let k = t === g.output ? 1 : 0;
+  for (const n of g.nodes) for (const i of n.inputs) if (i === t) k++;
+  return k;
+}
+
+function producer(g: WorkGraph, t: string): WorkNode | undefined {
+  return g.nodes.find((n) => n.output === t);
+}
+
+function consumers(g: WorkGraph, t: string): WorkNode[] {
+  return g.nodes.filter((n) => n.inputs.includes(t));
+}
+
+/** Producer of `t` if `t` feeds only one place and is not the graph output. */
+function soleProducer(g: WorkGraph, t: string): WorkNode | undefined {
+  if (t === g.output || useCount(g, t) !== 1) return undefined;
+  return producer(g, t);
+}
+
+function remove(g: WorkGraph, n: WorkNode): void {
+  g.nodes.splice(g.nodes.indexOf(n), 1);
+}
+
+/** Merge `n` (whose only input is p's output) into its producer `p`. */
+function absorb(g: WorkGraph, p: WorkNode, n: WorkNode): void {
+  p.output = n.output;
+  p.from.push(...n.from);
+  remove(g, n);
+}
+
+const onnxOp = (n: WorkNode): { name: string; opType: string } => ({ name: n.name, opType: n.from.join('+') });
+
+/** Identity/Dropout/zero Pad/unbounded Clip: consumers read the input tensor instead, except
+ *  that the graph output keeps its ONNX name (the producer is renamed, or a reshape stays). */
+export function resolveIdentities(g: WorkGraph): void {
+  for (const n of g.nodes.filter((x) => x.op === 'identity')) {
+    const x = n.inputs[0], y = n.output;
+    if (y !== g.output) {
+      for (const c of g.nodes) c.inputs = c.inputs.map((t) => (t === y ? x : t));
+      remove(g, n);
+      continue;
+    }
+    const p = soleProducer(g, x);
+    if (p) absorb(g, p, n);
+    else Object.assign(n, { op: 'reshape' });   // graph output aliasing a shared tensor
+  }
+}
+
+export function foldBatchNorms(g: WorkGraph): void {
+  let count = 0;
+  for (const n of g.nodes.slice()) {
+    if (n.op !== 'bn') continue;
+    const p = soleProducer(g, n.inputs[0]);
+    if (!p || (p.op !== 'conv' && p.op !== 'gemm') || p.act.kind !== 'none') {
+      throw nodeError(onnxOp(n), 'a BatchNormalization is supported only directly after a Conv/Gemm whose output it alone consumes (it is folded into that layer)', 'E_UNSUPPORTED_PATTERN');
+    }
+    const per = p.weight.length / p.bias.length;   // weights per output channel (OIHW / [N,K] rows)
+    for (let o = 0; o < p.bias.length; o++) {
+      for (let i = 0; i < per; i++) p.weight[o * per + i] *= n.scale[o];
+      p.bias[o] = p.bias[o] * n.scale[o] + n.shift[o];
+    }
+    absorb(g, p, n);
+    count++;
+  }
+  if (count) g.notes.push(`folded ${count} BatchNormalization node${count > 1 ? 's' : ''} into the preceding Conv/Gemm`);
+}
+
+export function foldBiases(g: WorkGraph): void {
+  for (const n of g.nodes.slice()) {
+    if (n.op !== 'bias') continue;
+    const p = soleProducer(g, n.inputs[0]);
+    if (!p || (p.op !== 'conv' && p.op !== 'gemm') || p.act.kind !== 'none') {
+      throw nodeError(onnxOp(n), 'adding a constant is supported only as the bias of the Conv/Gemm/MatMul directly before it', 'E_UNSUPPORTED_PATTERN');
+    }
+    for (let o = 0; o < p.bias.length; o++) p.bias[o] += n.bias[o];
+    absorb(g, p, n);
+  }
+}
+
+export function fuseActivations(g: WorkGraph): void {
+  for (const n of g.nodes.slice()) {
+    if (n.op !== 'act') continue;
+    const p = soleProducer(g, n.inputs[0]);
+    if (p && (p.op === 'conv' || p.op === 'gemm' || p.op === 'add' || p.op === 'act')) {
+      p.act = composeAct(p.act, n.act);
+      absorb(g, p, n);
+    }
+  }
+}
+
+/** True when tensor `t` is provably >= 0 (a ReLU-like clamp upstream, through pools/reshapes). */
+function nonNegative(g: WorkGraph, t: string): boolean {
+  const p = producer(g, t);
+  if (!p) return false;
+  switch (p.op) {
+    case 'conv': case 'gemm': case 'add': case 'act': return actRange(p.act)[0] >= 0;
+    case 'maxpool': case 'avgpool': case 'gap': case 'reshape': case 'identity': case 'pad':
+      return nonNegative(g, p.inputs[0]);
+    default: return false;
+  }
+}
+
+export function foldPads(g: WorkGraph): void {
+  for (const n of g.nodes.slice()) {
+    if (n.op !== 'pad') continue;
+    const cs = consumers(g, n.output);
+    const c = cs[0];
+    const err = (why: string): TinytrainError => nodeError(onnxOp(n), why, 'E_UNSUPPORTED_PATTERN');
+    if (n.output === g.output || cs.length !== 1 || useCount(g, n.output) !== 1 ||
+        (c.op !== 'conv' && c.op !== 'avgpool' && c.op !== 'maxpool') || c.inputs[0] !== n.output) {
+      throw err('zero padding is supported only when a single Conv, AveragePool or MaxPool consumes it (it is folded into that op)');
+    }
+    if (c.op === 'avgpool') {
+      // The Pad's zeros count in the average: only expressible if the pool counts its own pads too.
+      if (!c.countIncludePad && c.pads.some((p) => p !== 0)) {
+        throw err(`cannot fold into AveragePool '${c.name}', which has its own pads ${fmtShape(c.pads)} with count_include_pad=0`);
+      }
+      c.countIncludePad = true;
+    } else if (c.op === 'maxpool') {
+      // MaxPool pads with -inf; zero padding only matches that when the input is never negative.
+      if (!nonNegative(g, n.inputs[0])) {
+        throw err(`cannot fold zero padding into MaxPool '${c.name}': its input can be negative`);
+      }
+      g.notes.push(`Pad '${n.name}' folded into MaxPool '${c.name}' (its input is non-negative)`);
+    }
+    c.pads = [c.pads[0] + n.pads[0], c.pads[1] + n.pads[1], c.pads[2] + n.pads[2], c.pads[3] + n.pads[3]];
+    c.inputs[0] = n.inputs[0];
+    c.from.unshift(...n.from);
+    remove(g, n);
+  }
+}
+
+export function mergeReshapes(g: WorkGraph): void {
+  for (const n of g.nodes.slice()) {
+    if (n.op !== 'reshape') continue;
+    const p = soleProducer(g, n.inputs[0]);
+    if (p && p.op === 'reshape') absorb(g, p, n);
+  }
+}
+
+/** Run all passes; afterwards only canonical IR nodes remain. */
+export function canonicalize(g: WorkGraph): Node[] {
+  resolveIdentities(g);
+  foldBatchNorms(g);
+  foldBiases(g);
+  fuseActivations(g);
+  foldPads(g);
+  mergeReshapes(g);
+  return g.nodes.map((n) => {
+    if (n.op === 'bn' || n.op === 'pad' || n.op === 'bias' || n.op === 'identity') {
+      throw new TinytrainError(`node '${n.name}': transient '${n.op}' survived canonicalization`, 'E_INTERNAL');
+    }
+    return n;
+  });
+}
