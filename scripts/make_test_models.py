@@ -127,18 +127,20 @@ class ReduceMeanHead(nn.Module):
 
 
 class MatMulAdd(nn.Module):
-    """A hand-written linear layer: x @ W + b -> MatMul + Add (fused into a gemm)."""
+    """A hand-written linear layer: x @ W + b -> MatMul + Add (fused into a gemm), then a
+    BatchNorm1d that stays a BatchNormalization node (folded after the bias)."""
     def __init__(self):
         super().__init__()
         self.c1 = nn.Conv2d(1, 4, 5, stride=3)
         self.w = nn.Parameter(torch.randn(4 * 8 * 8, 10) * 0.05)
         self.b = nn.Parameter(torch.randn(10) * 0.1)
+        self.bn = nn.BatchNorm1d(10)
         self.w2 = nn.Parameter(torch.randn(10, 7) * 0.2)
 
     def forward(self, x):
         x = F.relu(self.c1(x))
         x = torch.flatten(x, 1)
-        x = F.relu(x @ self.w + self.b)
+        x = F.relu(self.bn(x @ self.w + self.b))
         return x @ self.w2
 
 
@@ -389,6 +391,48 @@ def handmade_opset18(seed):
                           'MatMul + Add(bias first), symbolic batch N', 18)
 
 
+def handmade_shapefold(seed):
+    """Shape arithmetic on constants (Shape, Slice, Mul, Cast, Gather, Unsqueeze, Concat)
+    feeding a no-op Reshape, Flatten(axis=-3), Gemm, and Unsqueeze to [1,N,1,1] logits."""
+    from onnx import helper, numpy_helper, TensorProto
+    g = torch.Generator().manual_seed(seed)
+    w = torch.randn(3, 2, 3, 3, generator=g) * 0.4
+    fw = torch.randn(5, 48, generator=g) * 0.2
+    i64 = lambda n, v: helper.make_tensor(n, TensorProto.INT64, [len(v)], v)
+    nodes = [
+        helper.make_node('Conv', ['x', 'w'], ['c'], name='conv', pads=[1, 1, 1, 1], strides=[2, 2]),
+        helper.make_node('Shape', ['c'], ['s'], name='shape'),
+        helper.make_node('Slice', ['s', 'st', 'en'], ['s01'], name='slice'),        # [1,3]
+        helper.make_node('Constant', [], ['k'], name='k', value_ints=[4, 4]),
+        helper.make_node('Mul', ['k', 'k1'], ['kk'], name='mul'),
+        helper.make_node('Cast', ['kk'], ['kkc'], name='cast', to=TensorProto.INT64),
+        helper.make_node('Gather', ['kkc', 'zero'], ['h'], name='gather'),
+        helper.make_node('Unsqueeze', ['h', 'ax0'], ['hu'], name='unsqueeze_h'),
+        helper.make_node('Concat', ['s01', 'hu', 'hu'], ['shp4'], name='concat', axis=0),  # [1,3,4,4]
+        helper.make_node('Reshape', ['c', 'shp4'], ['c4'], name='reshape_noop'),
+        helper.make_node('Flatten', ['c4'], ['f'], name='flatten', axis=-3),
+        helper.make_node('Gemm', ['f', 'fw'], ['y'], name='gemm', transB=1),
+        helper.make_node('Unsqueeze', ['y', 'ax23'], ['logits'], name='unsqueeze_out'),
+    ]
+    init = [numpy_helper.from_array(_f(w), 'w'), numpy_helper.from_array(_f(fw), 'fw'),
+            i64('st', [0]), i64('en', [2]), i64('k1', [1, 1]),
+            helper.make_tensor('zero', TensorProto.INT64, [], [0]), i64('ax0', [0]), i64('ax23', [2, 3])]
+    graph = helper.make_graph(nodes, 'handmade_shapefold',
+                              [helper.make_tensor_value_info('x', TensorProto.FLOAT, [1, 2, 8, 8])],
+                              [helper.make_tensor_value_info('logits', TensorProto.FLOAT, [1, 5, 1, 1])],
+                              init)
+    model = helper.make_model(graph, producer_name='make_test_models.py',
+                              opset_imports=[helper.make_opsetid('', 13)])
+    model.ir_version = 7
+
+    def ref(x):
+        y = F.conv2d(x, w, stride=2, padding=1)
+        return (torch.flatten(y, 1) @ fw.t()).reshape(1, 5, 1, 1)
+
+    return _save_handmade('handmade_shapefold', model, ref, (1, 2, 8, 8), seed,
+                          handmade_shapefold.__doc__.strip(), 13)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch.manual_seed(0)
@@ -416,7 +460,8 @@ def main():
         if first is None:
             first = data
         print('%-24s %7d bytes' % (name + '.onnx', len(data)))
-    for name, fn in (('handmade_misc', handmade_misc), ('handmade_opset18', handmade_opset18)):
+    for name, fn in (('handmade_misc', handmade_misc), ('handmade_opset18', handmade_opset18),
+                     ('handmade_shapefold', handmade_shapefold)):
         data = fn(seed=len(specs) + 200 + len(name))
         print('%-24s %7d bytes' % (name + '.onnx', len(data)))
     # A truncated copy of the first model: must be rejected with a one-line error.

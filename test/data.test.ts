@@ -209,6 +209,23 @@ describe('data: NPY folders', () => {
   });
 });
 
+describe('data: .npy files written by numpy itself (test/fixtures/data/npy-numpy)', () => {
+  const dir = path.join(ROOT, 'test', 'fixtures', 'data', 'npy-numpy');
+  const exp = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8'));
+
+  it('refuses to guess a scale when train is uint8 and test is float', () => {
+    throwsTT(() => loadDataset(dir, { inputShape: [1, 4, 4] }), 'DATA_ARG', 'uint8', 'float', 'explicit scale');
+  });
+
+  it('reads v1/v2/v3 headers, uint8/float32 samples, int64/int32 labels', () => {
+    const ds = loadDataset(dir, { inputShape: [1, 4, 4], normalize: { scale: 1, mean: [0.5], std: [0.25] }, numClasses: 10 });
+    assert.deepStrictEqual(Array.from(ds.train.y), exp.y_train);
+    assert.deepStrictEqual(Array.from(ds.test.y), exp.y_test);
+    assert.deepStrictEqual(Array.from(ds.train.x), exp.x_train_raw.map((v: number) => Math.fround((v - 0.5) / 0.25)));
+    assert.deepStrictEqual(Array.from(ds.test.x), exp.x_test_raw.map((v: number) => Math.fround((v - 0.5) / 0.25)));
+  });
+});
+
 describe('data: errors are one-line TinytrainErrors naming the file', () => {
   const shape = [1, 4, 3];
 
@@ -221,6 +238,10 @@ describe('data: errors are one-line TinytrainErrors naming the file', () => {
     throwsTT(() => loadDataset(f.dir, { inputShape: shape }), 'DATA_MISSING', 't10k-labels-idx1-ubyte[.gz]', f.dir);
     const file = path.join(f.dir, 'train-images-idx3-ubyte.gz');
     throwsTT(() => loadDataset(file, { inputShape: shape }), 'DATA_MISSING', 'not a folder');
+    const npyDir = freshDir();
+    fs.mkdirSync(path.join(npyDir, 'x_train.npy'));
+    fs.writeFileSync(path.join(npyDir, 'y_train.npy'), '');
+    throwsTT(() => loadDataset(npyDir, { inputShape: shape }), 'DATA_IO', 'x_train.npy', 'EISDIR');
   });
 
   it('bad IDX magic', () => {

@@ -44,8 +44,9 @@ void tt_platform_set_args(int argc, char **argv);
 #define TT_PLATFORM_ARGS(argc, argv) ((void)(argc), (void)(argv))
 #endif
 
-/* Places a large zero-needing-no-init object (the arena) in the linker's .noinit
- * section: not zeroed at reset and reported separately from .bss. Empty on the host. */
+/* Puts a large object that needs no zeroing at reset (the arena) in the linker's .noinit
+ * section, reported separately from .bss: `TT_NOINIT static int8_t arena[N];`.
+ * Empty on the host. */
 #if defined(TT_PLATFORM_HOST)
 #define TT_NOINIT
 #else

@@ -21,6 +21,9 @@ export function readRange(path: string, offset: number, into: Uint8Array): numbe
       off += got;
     }
     return off;
+  } catch (e) {
+    // readSync errors carry no path; name the file here (e.g. EISDIR for a folder).
+    throw new TinytrainError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'DATA_IO');
   } finally {
     fs.closeSync(fd);
   }

@@ -57,6 +57,19 @@ const IDX_NAMES = {
 const NPY_NAMES = { train: ['x_train.npy', 'y_train.npy'], test: ['x_test.npy', 'y_test.npy'] } as const;
 
 export function loadDataset(dir: string, opts: LoadOptions): Dataset {
+  try {
+    return load(dir, opts);
+  } catch (e) {
+    // File-system failures (permissions, a folder where a file should be) become one-liners too.
+    const fsErr = e as NodeJS.ErrnoException;
+    if (!(e instanceof TinytrainError) && typeof fsErr.code === 'string' && fsErr.syscall) {
+      throw new TinytrainError(`${fsErr.path ?? dir}: cannot ${fsErr.syscall} (${fsErr.code})`, 'DATA_IO');
+    }
+    throw e;
+  }
+}
+
+function load(dir: string, opts: LoadOptions): Dataset {
   const shape = checkInputShape(opts.inputShape);
   if (!fs.existsSync(dir)) throw new TinytrainError(`data folder ${dir} does not exist`, 'DATA_MISSING');
   if (!fs.statSync(dir).isDirectory()) throw new TinytrainError(`data path ${dir} is not a folder (expected MNIST IDX files or x_train.npy/y_train.npy/x_test.npy/y_test.npy)`, 'DATA_MISSING');

@@ -13,7 +13,7 @@ function applyAct(v: number, a: Activation): number {
 }
 
 function conv(n: ConvNode, x: Float32Array, xs: Shape, ys: Shape): Float32Array {
-  const [, c, h, w] = xs;
+  const [, , h, w] = xs;
   const [, o, ho, wo] = ys;
   const [, cg, kh, kw] = n.weightShape;
   const og = o / n.group;
@@ -41,7 +41,6 @@ function conv(n: ConvNode, x: Float32Array, xs: Shape, ys: Shape): Float32Array 
       }
     }
   }
-  void c;
   return y;
 }
 

@@ -14,12 +14,15 @@ import { DT, dtypeName, tensorFromProto, toNum } from './tensor';
 import { ConstTensor, LowerContext, nodeError, OnnxNode, WorkNode } from './types';
 
 export interface ImportOptions {
-  /** File name of the model, used in messages and (without directory/extension) as the graph name. */
+  /** Model file name or bare model name: shown in messages (".onnx" added when it has no
+   *  extension) and, without directory and ".onnx", used as the graph name. */
   name?: string;
 }
 
 export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Graph {
-  const file = opts.name ? opts.name.replace(/^.*[\\/]/, '') : 'model.onnx';
+  // Messages name the file: a bare model name ("default") is shown as "default.onnx".
+  const base = opts.name ? opts.name.replace(/^.*[\\/]/, '') : '';
+  const file = !base ? 'model.onnx' : base.includes('.') ? base : `${base}.onnx`;
   try {
     return importModel(bytes, file, opts.name);
   } catch (e) {

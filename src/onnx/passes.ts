@@ -1,5 +1,5 @@
 // Canonicalization passes over the work graph, in order:
-//   identities -> BN folding -> bias folding -> activation fusion -> Pad folding -> reshape merging.
+//   identities -> BN / bias folding -> activation fusion -> Pad folding -> reshape merging.
 // Fusing B into its producer A keeps A's name and takes B's output tensor name, so every
 // canonical tensor is an ONNX tensor with the same value (calibration reads it by name).
 import { Node } from '../ir/graph';
@@ -63,35 +63,31 @@ export function resolveIdentities(g: WorkGraph): void {
   }
 }
 
-export function foldBatchNorms(g: WorkGraph): void {
-  let count = 0;
+/** BatchNormalization and constant-bias Adds, in graph order (so MatMul -> Add -> BN and
+ *  Conv -> BN -> Add both work): each folds into the Conv/Gemm directly before it. */
+export function foldAffine(g: WorkGraph): void {
+  let bns = 0;
   for (const n of g.nodes.slice()) {
-    if (n.op !== 'bn') continue;
+    if (n.op !== 'bn' && n.op !== 'bias') continue;
     const p = soleProducer(g, n.inputs[0]);
     if (!p || (p.op !== 'conv' && p.op !== 'gemm') || p.act.kind !== 'none') {
-      throw nodeError(onnxOp(n), 'a BatchNormalization is supported only directly after a Conv/Gemm whose output it alone consumes (it is folded into that layer)', 'E_UNSUPPORTED_PATTERN');
+      throw nodeError(onnxOp(n), n.op === 'bn'
+        ? 'a BatchNormalization is supported only directly after a Conv/Gemm whose output it alone consumes (it is folded into that layer)'
+        : 'adding a constant is supported only as the bias of the Conv/Gemm/MatMul directly before it', 'E_UNSUPPORTED_PATTERN');
     }
-    const per = p.weight.length / p.bias.length;   // weights per output channel (OIHW / [N,K] rows)
-    for (let o = 0; o < p.bias.length; o++) {
-      for (let i = 0; i < per; i++) p.weight[o * per + i] *= n.scale[o];
-      p.bias[o] = p.bias[o] * n.scale[o] + n.shift[o];
+    if (n.op === 'bn') {
+      const per = p.weight.length / p.bias.length;   // weights per output channel (OIHW / [N,K] rows)
+      for (let o = 0; o < p.bias.length; o++) {
+        for (let i = 0; i < per; i++) p.weight[o * per + i] *= n.scale[o];
+        p.bias[o] = p.bias[o] * n.scale[o] + n.shift[o];
+      }
+      bns++;
+    } else {
+      for (let o = 0; o < p.bias.length; o++) p.bias[o] += n.bias[o];
     }
     absorb(g, p, n);
-    count++;
   }
-  if (count) g.notes.push(`folded ${count} BatchNormalization node${count > 1 ? 's' : ''} into the preceding Conv/Gemm`);
-}
-
-export function foldBiases(g: WorkGraph): void {
-  for (const n of g.nodes.slice()) {
-    if (n.op !== 'bias') continue;
-    const p = soleProducer(g, n.inputs[0]);
-    if (!p || (p.op !== 'conv' && p.op !== 'gemm') || p.act.kind !== 'none') {
-      throw nodeError(onnxOp(n), 'adding a constant is supported only as the bias of the Conv/Gemm/MatMul directly before it', 'E_UNSUPPORTED_PATTERN');
-    }
-    for (let o = 0; o < p.bias.length; o++) p.bias[o] += n.bias[o];
-    absorb(g, p, n);
-  }
+  if (bns) g.notes.push(`folded ${bns} BatchNormalization node${bns > 1 ? 's' : ''} into the preceding Conv/Gemm`);
 }
 
 export function fuseActivations(g: WorkGraph): void {
@@ -158,8 +154,7 @@ export function mergeReshapes(g: WorkGraph): void {
 /** Run all passes; afterwards only canonical IR nodes remain. */
 export function canonicalize(g: WorkGraph): Node[] {
   resolveIdentities(g);
-  foldBatchNorms(g);
-  foldBiases(g);
+  foldAffine(g);
   fuseActivations(g);
   foldPads(g);
   mergeReshapes(g);

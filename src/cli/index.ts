@@ -1,0 +1,119 @@
+// The command line: parses arguments and calls the pipeline. Nothing else lives here.
+import yargs from 'yargs';
+import { DEFAULT_BOARD, listBoards } from '../boards';
+import { DEFAULT_DATA, gen } from '../pipeline/gen';
+import { buildProject, emulateProject, EmulateSummary } from '../pipeline/run';
+import { VERSION } from '../version';
+import { EXIT, reportError } from './errors';
+
+const numberList = (v: unknown): number[] | undefined => {
+  if (v === undefined) return undefined;
+  const parts = String(v).split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const nums = parts.map(Number);
+  if (nums.some((n) => !Number.isFinite(n))) throw new Error(`expected comma-separated numbers, got '${String(v)}'`);
+  return nums;
+};
+
+export async function main(argv: string[]): Promise<void> {
+  let code: number = EXIT.ok;
+  const say = (quiet: boolean) => (line: string): void => { if (!quiet) process.stderr.write(`${line}\n`); };
+  try {
+    await yargs(argv)
+      .scriptName('tinytrain')
+      .version(VERSION)
+      .strict()
+      .wrap(Math.min(100, process.stdout.columns || 100))
+      .option('quiet', { type: 'boolean', default: false, describe: 'print only results and errors' })
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on the last line of stdout' })
+      .command('gen', 'generate a firmware project from a model and data', (y) => y
+        .option('board', { type: 'string', default: DEFAULT_BOARD, describe: 'target board (see `tinytrain boards`)' })
+        .option('model', { type: 'string', describe: 'ONNX model (default: the bundled Fashion-MNIST CNN)' })
+        .option('data', { type: 'string', describe: `dataset folder, IDX or .npy (default: ${DEFAULT_DATA})` })
+        .option('scheme', { type: 'string', default: 'none', describe: 'what to train on the device; none = evaluate only' })
+        .option('out', { type: 'string', default: 'out', describe: 'output folder (created; only it is written)' })
+        .option('eval-samples', { type: 'number', default: 1000, describe: 'test samples evaluated on the device' })
+        .option('calib-samples', { type: 'number', default: 256, describe: 'training samples used to calibrate activation ranges' })
+        .option('scale', { type: 'number', describe: 'input scale: real = (raw*scale - mean)/std (default 1/255 for uint8 data)' })
+        .option('mean', { type: 'string', describe: 'per-channel mean, comma separated (default 0)' })
+        .option('std', { type: 'string', describe: 'per-channel std, comma separated (default 1)' })
+        .option('print-logits', { type: 'boolean', default: false, describe: 'firmware prints every sample\'s int8 logits' })
+        .example('$0 gen --board stm32f746 --out out', 'bundled model and Fashion-MNIST')
+        .example('$0 gen --model net.onnx --data ./npy --mean 0.286 --std 0.353 --out out', 'your own model and data'),
+      async (a) => {
+        const r = await gen({
+          model: a.model, data: a.data, board: a.board, scheme: a.scheme, out: a.out,
+          evalSamples: a['eval-samples'], calibSamples: a['calib-samples'],
+          scale: a.scale, mean: numberList(a.mean), std: numberList(a.std), printLogits: a['print-logits'],
+          log: say(a.quiet || a.json),
+        });
+        const mem = r.report.memory as Record<string, number>;
+        if (a.json) process.stdout.write(`${JSON.stringify({ out: r.out, memory: mem, notes: r.report.notes })}\n`);
+        else if (!a.quiet) process.stdout.write(`generated ${r.out}: arena ${mem.arena_bytes} B (lower bound ${mem.lower_bound_bytes} B), planned SRAM ${mem.sram_total_bytes} B, flash ~${mem.flash_bytes} B\n`);
+      })
+      .command('build <out>', 'compile a generated project (arm-none-eabi-gcc, or the host compiler)', (y) => y
+        .positional('out', { type: 'string', demandOption: true, describe: 'project folder written by gen' })
+        .option('target', { choices: ['emu', 'board', 'host'] as const, default: 'emu' as const, describe: 'emu: linked for QEMU; board: for the real board; host: this machine' })
+        .option('print-logits', { type: 'boolean', default: false, describe: 'firmware prints every sample\'s logits' })
+        .example('$0 build out', 'ELF for the emulator, with flash/SRAM use')
+        .example('$0 build out --target host', 'the same C as a host program'),
+      (a) => {
+        const r = buildProject(a.out, a.target, { printLogits: a['print-logits'] });
+        if (a.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+        else if (!a.quiet) {
+          process.stdout.write(`built ${r.artifact}\n`);
+          if (r.flash_bytes !== null) process.stdout.write(`flash ${r.flash_bytes} of ${r.flash_capacity} B, static SRAM ${r.sram_static_bytes} of ${r.sram_capacity} B (plus stack)\n`);
+        }
+      })
+      .command('emulate <out>', 'run the firmware in QEMU (or on the host) and report accuracy, instructions and memory', (y) => y
+        .positional('out', { type: 'string', demandOption: true, describe: 'project folder, built' })
+        .option('host', { type: 'boolean', default: false, describe: 'run the host build instead of QEMU' })
+        .option('timeout', { type: 'number', default: 600, describe: 'seconds before the run is stopped' })
+        .example('$0 emulate out --json', 'the last stdout line is a JSON summary'),
+      async (a) => {
+        const stream = !a.quiet && !a.json;
+        const r = await emulateProject(a.out, { host: a.host, timeoutSec: a.timeout, onLine: stream ? (l) => process.stdout.write(`${l}\n`) : undefined });
+        if (a.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+        else if (!a.quiet) process.stdout.write(humanSummary(r));
+        code = r.exit_code;
+      })
+      .command('boards', 'list the supported boards', () => undefined, (a) => {
+        const boards = listBoards();
+        if (a.json) process.stdout.write(`${JSON.stringify(boards.map((b) => ({ id: b.id, name: b.name, cpu: b.cpu, flash: b.memory.flash.size, sram: b.memory.sram.size, emulator: b.emulator?.qemu_machine ?? null })))}\n`);
+        else for (const b of boards) process.stdout.write(`${b.id.padEnd(14)} ${b.name}${b.emulator ? `  [emulated: ${b.emulator.qemu_machine}]` : ''}\n`);
+      })
+      .demandCommand(1, 'give a command: gen, build, emulate, boards')
+      .fail((msg, err) => {
+        if (err) throw err;
+        process.stderr.write(`tinytrain: usage error: ${msg}\nRun 'tinytrain --help' for usage.\n`);
+        code = EXIT.usage;
+        throw new UsageHandled();
+      })
+      .help()
+      .parseAsync();
+  } catch (e) {
+    if (!(e instanceof UsageHandled)) code = reportError(e);
+  }
+  process.exitCode = code;
+}
+
+class UsageHandled extends Error {}
+
+function humanSummary(r: EmulateSummary): string {
+  const lines: string[] = [''];
+  lines.push(`${r.runner === 'qemu' ? 'QEMU' : 'host'} run on ${r.board}: exit code ${r.exit_code}`);
+  for (const e of r.eval) lines.push(`  step ${String(e.step).padStart(6)}: accuracy ${(100 * e.accuracy).toFixed(2)}% (${e.correct}/${e.samples})`);
+  if (r.instructions_per_inference !== null) lines.push(`  instructions per inference: ${r.instructions_per_inference}`);
+  if (r.sram) {
+    const s = r.sram;
+    lines.push('  memory (SRAM, bytes):');
+    lines.push(`    arena      ${String(s.arena).padStart(8)}`);
+    lines.push(`    trainable  ${String(s.trainable).padStart(8)}`);
+    lines.push(`    state      ${String(s.state).padStart(8)}`);
+    lines.push(`    stack peak ${String(s.stack).padStart(8)}`);
+    lines.push(`    total      ${String(s.total).padStart(8)}`);
+  }
+  if (r.flash !== null) lines.push(`  flash: ${r.flash} bytes`);
+  if (r.fault) lines.push(`  FAULT: ${JSON.stringify(r.fault)}`);
+  if (r.error) lines.push(`  ERROR: ${JSON.stringify(r.error)}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,114 @@
+// `build` and `emulate`: the toolchain stage plus the accounting that ties the plan in
+// report.json to the linked ELF and to what the firmware measured while running.
+import * as fs from 'fs';
+import * as path from 'path';
+import { loadBoard } from '../boards';
+import { TinytrainError } from '../errors';
+import { BuildResult, BuildTarget, ImageSizes, build, emulate as runQemu, findSymbol, imageSizes, readElf, runHost, RunResult } from '../toolchain';
+
+interface Report {
+  board: { id: string };
+  memory: Record<string, unknown> & { arena_bytes: number; trainable_sram_bytes: number };
+  [k: string]: unknown;
+}
+
+function readReport(out: string): Report {
+  const file = path.join(out, 'report.json');
+  if (!fs.existsSync(file)) throw new TinytrainError(`${out} is not a tinytrain project (no report.json): run 'tinytrain gen --out ${out}' first`, 'E_PROJECT');
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Report;
+  } catch (e) {
+    throw new TinytrainError(`${file} is not valid JSON: ${(e as Error).message}`, 'E_PROJECT');
+  }
+}
+
+/** SRAM by kind, from the ELF; the stack is what the firmware measured, if known. */
+export interface SramAccount { arena: number; state: number; trainable: number; stack: number; total: number }
+
+export function sramAccount(sizes: ImageSizes, arenaBytes: number, trainable: number, stackPeak: number): SramAccount {
+  const statics = sizes.sram.data + sizes.sram.bss + sizes.sram.noinit + sizes.sram.other;
+  const state = statics - arenaBytes - trainable;
+  return { arena: arenaBytes, state, trainable, stack: stackPeak, total: arenaBytes + state + trainable + stackPeak };
+}
+
+function arenaFromElf(res: { elf: ReturnType<typeof readElf> }, planned: number): number {
+  const sym = findSymbol(res.elf, 'tt_arena');
+  if (!sym) throw new TinytrainError('the ELF has no tt_arena symbol', 'E_ELF');
+  if (sym.size !== planned) throw new TinytrainError(`the ELF's arena is ${sym.size} B but report.json planned ${planned} B`, 'E_ELF');
+  return sym.size;
+}
+
+export interface BuildSummary { target: BuildTarget; artifact: string; flash_bytes: number | null; sram_static_bytes: number | null; sram_capacity: number | null; flash_capacity: number | null; wall_ms: number }
+
+export function buildProject(out: string, target: BuildTarget, opts: { printLogits?: boolean } = {}): BuildSummary {
+  const dir = path.resolve(out);
+  const report = readReport(dir);
+  const res: BuildResult = build(dir, { target, printLogits: opts.printLogits });
+  if (!res.sizes || !res.elf) {
+    return { target, artifact: res.artifact, flash_bytes: null, sram_static_bytes: null, sram_capacity: null, flash_capacity: null, wall_ms: res.wallMs };
+  }
+  const arena = arenaFromElf({ elf: res.elf }, report.memory.arena_bytes);
+  const acct = sramAccount(res.sizes, arena, report.memory.trainable_sram_bytes, res.sizes.sram.stack);
+  report.memory.elf = {
+    target,
+    flash: res.sizes.flash,
+    sram: res.sizes.sram,
+    arena_bytes: arena,
+    state_bytes: acct.state,
+  };
+  report.memory.flash_bytes = res.sizes.flash.total;
+  report.memory.sram_total_bytes = acct.arena + acct.state + acct.trainable + res.sizes.sram.stack + res.sizes.sram.guard;
+  report.memory.source = 'elf';
+  fs.writeFileSync(path.join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  return { target, artifact: res.artifact, flash_bytes: res.sizes.flash.total, sram_static_bytes: acct.arena + acct.state, sram_capacity: res.sizes.sram.capacity, flash_capacity: res.sizes.flash.capacity, wall_ms: res.wallMs };
+}
+
+export interface EmulateSummary {
+  exit_code: number;
+  runner: 'qemu' | 'host';
+  board: string;
+  eval: { step: number; samples: number; correct: number; accuracy: number }[];
+  instructions_per_inference: number | null;
+  logits_crc32: string | null;
+  sram: SramAccount | null;
+  flash: number | null;
+  fault: Record<string, unknown> | null;
+  error: Record<string, unknown> | null;
+  wall_ms: number;
+}
+
+export async function emulateProject(out: string, opts: { host?: boolean; timeoutSec?: number; onLine?: (line: string) => void }): Promise<EmulateSummary> {
+  const dir = path.resolve(out);
+  const report = readReport(dir);
+  const board = loadBoard(report.board.id);
+  const artifact = path.join(dir, opts.host ? 'build/host/firmware' : 'build/firmware.elf');
+  if (!fs.existsSync(artifact)) throw new TinytrainError(`${artifact} does not exist: run 'tinytrain build ${out}${opts.host ? ' --target host' : ''}' first`, 'E_PROJECT');
+  const common = { timeoutSec: opts.timeoutSec ?? 600, onLine: opts.onLine ? (l: string) => opts.onLine?.(l) : undefined };
+  const r: RunResult = opts.host ? await runHost(dir, common) : await runQemu(dir, { ...common, board });
+  const evals = r.events.filter((e) => e.event === 'eval').map((e) => ({
+    step: Number(e.step), samples: Number(e.samples), correct: Number(e.correct),
+    accuracy: Number(e.samples) > 0 ? Number(e.correct) / Number(e.samples) : 0,
+  }));
+  let sram: SramAccount | null = null;
+  let flash: number | null = null;
+  if (!opts.host) {
+    const elf = readElf(artifact);
+    const sizes = imageSizes(elf);
+    const stack = r.done ? Number(r.done.stack_peak_bytes) : 0;
+    sram = sramAccount(sizes, arenaFromElf({ elf }, report.memory.arena_bytes), report.memory.trainable_sram_bytes, stack);
+    flash = sizes.flash.total;
+  }
+  return {
+    exit_code: r.exitCode,
+    runner: opts.host ? 'host' : 'qemu',
+    board: board.id,
+    eval: evals,
+    instructions_per_inference: r.done && !opts.host ? Number(r.done.instructions_per_inference) : null,
+    logits_crc32: r.done ? String(r.done.logits_crc32) : null,
+    sram,
+    flash,
+    fault: r.fault,
+    error: r.error,
+    wall_ms: r.wallMs,
+  };
+}
