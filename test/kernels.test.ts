@@ -314,7 +314,7 @@ function genFcCases(): Case[] {
       return a;
     });
     const mult: number[] = [], shift: number[] = [];
-    for (const a of acc) {
+    for (let n = 0; n < outF; n++) {
       const [m, s] = randRequant(r, acc);
       mult.push(m);
       shift.push(s);

@@ -56,7 +56,9 @@ export function rdbpot(x: number, exponent: number): number {
 export function requantize(acc: number, multiplier: number, shift: number): number {
   const left = shift > 0 ? shift : 0;
   const right = shift > 0 ? 0 : -shift;
-  const shifted = Number(BigInt.asIntN(32, BigInt(acc) * (1n << BigInt(left))));
+  // Saturate where acc·2^left leaves int32 (the C runtime does the same; TFLite's wrap is UB).
+  const wide = acc * 2 ** left;
+  const shifted = Math.min(I32_MAX, Math.max(I32_MIN, wide));
   return rdbpot(srdhm(shifted, multiplier), right);
 }
 
