@@ -10,10 +10,11 @@ import { spawnSync } from 'child_process';
 import { DEFAULT_BOARD, listBoards, loadBoard, validateBoard } from '../src/boards';
 import { TinytrainError } from '../src/errors';
 import {
-  BuildError, BuildResult, build, emulate, linkerContext, makefileContext, renderLinkerScript, renderMakefile,
+  BuildError, BuildResult, build, emulate,
   FirmwareEvent,
 } from '../src/toolchain';
 import { makePlatformProject, randomRecords, writeSamples } from './c/platform/fixture';
+import { linkerContext, makefileContext, renderLinkerScript, renderMakefile } from '../src/codegen/platform';
 
 const expectTt = (fn: () => unknown, code: string, message: RegExp): void => {
   assert.throws(fn, (e: unknown) => {

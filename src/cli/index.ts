@@ -1,7 +1,8 @@
 // The command line: parses arguments and calls the pipeline. Nothing else lives here.
 import yargs from 'yargs';
 import { DEFAULT_BOARD, listBoards } from '../boards';
-import { DEFAULT_DATA, gen } from '../pipeline/gen';
+import { DEFAULT_DATA, DEFAULT_LR, DEFAULT_ROUNDING, DEFAULT_TRAIN_SAMPLES, gen } from '../pipeline/gen';
+import { Rounding } from '../ir/train';
 import { buildProject, emulateProject, EmulateSummary } from '../pipeline/run';
 import { VERSION } from '../version';
 import { EXIT, reportError } from './errors';
@@ -29,7 +30,15 @@ export async function main(argv: string[]): Promise<void> {
         .option('board', { type: 'string', default: DEFAULT_BOARD, describe: 'target board (see `tinytrain boards`)' })
         .option('model', { type: 'string', describe: 'ONNX model (default: the bundled Fashion-MNIST CNN)' })
         .option('data', { type: 'string', describe: `dataset folder, IDX or .npy (default: ${DEFAULT_DATA})` })
-        .option('scheme', { type: 'string', default: 'none', describe: 'what to train on the device; none = evaluate only' })
+        .option('scheme', { type: 'string', default: 'none', describe: 'what the device trains: none, full, bias, last:K, bias+last:K, or a JSON file (ours or MIT\'s format)' })
+        .option('lr', { type: 'number', describe: `learning rate (default ${DEFAULT_LR})` })
+        .option('lr-schedule', { choices: ['constant', 'cosine'] as const, default: 'constant' as const, describe: 'learning-rate schedule over the training steps' })
+        .option('steps', { type: 'number', describe: 'training steps (one sample each)' })
+        .option('epochs', { type: 'number', describe: 'passes over the training samples (default 1; ignored with --steps)' })
+        .option('eval-every', { type: 'number', default: 0, describe: 'evaluate every K steps (always at step 0 and at the end)' })
+        .option('train-samples', { type: 'number', default: DEFAULT_TRAIN_SAMPLES, describe: 'training samples packed for the device' })
+        .option('rounding', { choices: ['stochastic', 'nearest', 'master'] as const, default: DEFAULT_ROUNDING, describe: 'how fractional int8 updates are applied' })
+        .option('seed', { type: 'number', default: 1, describe: 'seed of the on-device random number generator' })
         .option('out', { type: 'string', default: 'out', describe: 'output folder (created; only it is written)' })
         .option('eval-samples', { type: 'number', default: 1000, describe: 'test samples evaluated on the device' })
         .option('calib-samples', { type: 'number', default: 256, describe: 'training samples used to calibrate activation ranges' })
@@ -38,12 +47,15 @@ export async function main(argv: string[]): Promise<void> {
         .option('std', { type: 'string', describe: 'per-channel std, comma separated (default 1)' })
         .option('print-logits', { type: 'boolean', default: false, describe: 'firmware prints every sample\'s int8 logits' })
         .example('$0 gen --board stm32f746 --out out', 'bundled model and Fashion-MNIST')
+        .example('$0 gen --scheme bias+last:2 --lr 0.01 --epochs 1 --eval-every 250 --out out', 'train on the device')
         .example('$0 gen --model net.onnx --data ./npy --mean 0.286 --std 0.353 --out out', 'your own model and data'),
       async (a) => {
         const r = await gen({
           model: a.model, data: a.data, board: a.board, scheme: a.scheme, out: a.out,
           evalSamples: a['eval-samples'], calibSamples: a['calib-samples'],
           scale: a.scale, mean: numberList(a.mean), std: numberList(a.std), printLogits: a['print-logits'],
+          lr: a.lr, lrSchedule: a['lr-schedule'], steps: a.steps, epochs: a.epochs, evalEvery: a['eval-every'],
+          trainSamples: a['train-samples'], rounding: a.rounding as Rounding, seed: a.seed,
           log: say(a.quiet || a.json),
         });
         const mem = r.report.memory as Record<string, number>;
@@ -101,7 +113,13 @@ class UsageHandled extends Error {}
 function humanSummary(r: EmulateSummary): string {
   const lines: string[] = [''];
   lines.push(`${r.runner === 'qemu' ? 'QEMU' : 'host'} run on ${r.board}: exit code ${r.exit_code}`);
-  for (const e of r.eval) lines.push(`  step ${String(e.step).padStart(6)}: accuracy ${(100 * e.accuracy).toFixed(2)}% (${e.correct}/${e.samples})`);
+  if (r.eval.length > 1) lines.push('  learning curve:');
+  for (const e of r.eval) {
+    const loss = e.loss === null ? '' : `  loss ${e.loss.toFixed(4)}`;
+    const tl = e.train_loss === undefined ? '' : `  train loss ${e.train_loss.toFixed(4)}`;
+    lines.push(`  step ${String(e.step).padStart(6)}: accuracy ${(100 * e.accuracy).toFixed(2)}% (${e.correct}/${e.samples})${loss}${tl}`);
+  }
+  if (r.train_steps > 0) lines.push(`  training: ${r.train_steps} steps, ${r.skipped_updates} skipped updates, ${r.instructions_per_train_step ?? '-'} instructions per step`);
   if (r.instructions_per_inference !== null) lines.push(`  instructions per inference: ${r.instructions_per_inference}`);
   if (r.sram) {
     const s = r.sram;

@@ -1,14 +1,24 @@
 // codegen/ stage: QGraph + Plan + Board -> the files of a firmware project and report.json.
 import { Board } from '../boards';
-import { QGraph } from '../ir/qgraph';
+import { TrainGraph } from '../ir/train';
 import { Plan } from '../memory';
-import { linkerContext, makefileContext, renderLinkerScript, renderMakefile } from '../toolchain/project';
+import { linkerContext, makefileContext, renderLinkerScript, renderMakefile } from './platform';
+import { cFloat } from './cformat';
 import { commentText, cStringLiteral } from './names';
 import { generateModel } from './model';
 import { render } from './templates';
 
+export interface TrainingOptions {
+  steps: number;
+  evalEvery: number;
+  lr: number;
+  cosine: boolean;
+  seed: number;
+}
+
 export interface CodegenInput {
-  qgraph: QGraph;
+  train: TrainGraph;
+  training: TrainingOptions;
   plan: Plan;
   board: Board;
   version: string;
@@ -36,17 +46,22 @@ const CODE_ESTIMATE_BYTES = 12 * 1024;
 const STATE_ESTIMATE_BYTES = 512;
 
 export function generateProject(input: CodegenInput): GeneratedProject {
-  const { qgraph: g, plan, board } = input;
-  const model = generateModel(g, plan, { version: input.version, modelName: input.modelName, boardId: board.id });
+  const { train: tg, plan, board, training } = input;
+  const g = tg.qgraph;
+  const model = generateModel(tg, plan, { version: input.version, modelName: input.modelName, boardId: board.id, seed: training.seed });
   const main = render('main.c.hbs', {
     version: input.version,
     evalSamples: input.evalSamples,
     boardString: cStringLiteral(board.id),
+    trainSteps: tg.updated.length ? training.steps : 0,
+    evalEvery: training.evalEvery,
+    lr: cFloat(training.lr),
+    cosine: training.cosine ? 1 : 0,
   });
   const extraCflags = input.printLogits ? ['-DTT_PRINT_LOGITS'] : [];
   const inT = g.tensors[g.input];
   const outT = g.tensors[g.output];
-  const sramTotal = plan.arenaBytes + STATE_ESTIMATE_BYTES + board.stack_bytes;
+  const sramTotal = plan.arenaBytes + model.trainableBytes + model.masterBytes + STATE_ESTIMATE_BYTES + board.stack_bytes;
   const flashTotal = model.constBytes + CODE_ESTIMATE_BYTES;
   const report = {
     tool: { name: 'tinytrain', version: input.version },
@@ -58,7 +73,12 @@ export function generateProject(input: CodegenInput): GeneratedProject {
       ops: g.nodes.length, macs: model.macs, notes: input.graphNotes,
     },
     data: { dir: input.dataDir, eval_samples: input.evalSamples, normalize: input.normalize },
-    scheme: 'none',
+    scheme: {
+      name: tg.scheme.name, source: tg.scheme.source, notes: tg.scheme.notes, rounding: tg.rounding,
+      updated: tg.updated.map((u) => ({ layer: u.layer, index: u.index, kind: u.kind, bias: u.bias, weight_ratio: u.weightRatio, channels: u.channels })),
+    },
+    training: tg.updated.length ? { steps: training.steps, eval_every: training.evalEvery, lr: training.lr, schedule: training.cosine ? 'cosine' : 'constant', seed: training.seed } : null,
+    train_steps: tg.steps.map((s) => s.kind === 'forward' ? `forward ${s.node.name}` : s.kind),
     layers: model.layers,
     kernels: model.kernels,
     quantization: Object.values(g.tensors).map((t) => ({ tensor: t.name, shape: t.shape, scale: t.scale, zero_point: t.zeroPoint, min: t.min, max: t.max })),
@@ -69,7 +89,9 @@ export function generateProject(input: CodegenInput): GeneratedProject {
       peak_step: plan.peakStep,
       live_at_peak: plan.liveAtPeak,
       weights_flash_bytes: model.constBytes,
-      trainable_sram_bytes: 0,
+      trainable_sram_bytes: model.trainableBytes + model.masterBytes,
+      trainable_param_bytes: model.trainableBytes,
+      master_copy_bytes: model.masterBytes,
       stack_reserved_bytes: board.stack_bytes,
       sram_total_bytes: sramTotal,
       flash_bytes: flashTotal,

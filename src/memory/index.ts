@@ -1,5 +1,6 @@
 // memory/ stage: schedule + tensor sizes -> Plan (pure).
 import { QGraph } from '../ir/qgraph';
+import { TrainGraph, TrainStep } from '../ir/train';
 import { PlanInput, PlanTensor } from './types';
 export { planMemory, lowerBound } from './planner';
 export { resolveAlias } from './lifetimes';
@@ -22,4 +23,46 @@ export function inferenceSchedule(g: QGraph, alignment = 4): PlanInput {
   const steps = g.nodes.map((n) => ({ label: n.name, reads: n.inputs, writes: [n.output] }));
   steps.push({ label: 'main: read logits', reads: [g.output], writes: [] });
   return { tensors, steps, aliases, alignment };
+}
+
+/** The training-step schedule: every step of the TrainGraph with what it reads and writes. */
+export function trainSchedule(tg: TrainGraph, alignment = 4): PlanInput {
+  const tensors: PlanTensor[] = tg.buffers.map((b) => ({
+    name: b.name,
+    bytes: b.bytes,
+    kind: b.kind,
+    liveAtStart: b.kind === 'input',
+    // Evaluation reads the logits after the forward steps; the loss reads them in training.
+    liveAtEnd: false,
+  }));
+  const steps = tg.steps.map((s) => ({ label: stepLabel(s), ...stepAccess(s) }));
+  return { tensors, steps, aliases: tg.aliases, alignment };
+}
+
+export function stepAccess(s: TrainStep): { reads: string[]; writes: string[] } {
+  switch (s.kind) {
+    case 'forward': return { reads: s.node.inputs, writes: [s.node.output] };
+    case 'save': return { reads: [s.from], writes: [s.to] };
+    case 'mask': return { reads: [s.from], writes: [s.to] };
+    case 'loss': return { reads: [s.logits], writes: [s.grad] };
+    case 'clamp_backward': return { reads: [s.grad, s.source], writes: [s.grad] };
+    case 'backward_input': return { reads: [s.gradOut, ...(s.saved ? [s.saved] : []), ...(s.accumulate ? [s.gradIn] : [])], writes: [s.gradIn] };
+    case 'grad_copy': return { reads: [s.src, ...(s.accumulate ? [s.dst] : [])], writes: [s.dst] };
+    case 'update_weight': return { reads: [s.saved, s.gradOut], writes: [] };
+    case 'update_bias': return { reads: [s.gradOut], writes: [] };
+  }
+}
+
+export function stepLabel(s: TrainStep): string {
+  switch (s.kind) {
+    case 'forward': return `forward ${s.node.name}`;
+    case 'save': return `save ${s.layer}`;
+    case 'mask': return `mask ${s.from}`;
+    case 'loss': return 'loss';
+    case 'clamp_backward': return `clamp backward ${s.grad}`;
+    case 'backward_input': return `backward ${s.node.name}`;
+    case 'grad_copy': return `grad ${s.accumulate ? 'add' : 'copy'} ${s.dst}`;
+    case 'update_weight': return `update weights ${s.node.name}`;
+    case 'update_bias': return `update bias ${s.node.name}`;
+  }
 }

@@ -6,15 +6,21 @@ import { TinytrainError } from '../errors';
 import { importOnnx } from '../onnx';
 import { loadDataset, packSamples, quantizeInput } from '../data';
 import { calibrate, quantize } from '../quant';
-import { inferenceSchedule, planMemory } from '../memory';
+import { planMemory, trainSchedule } from '../memory';
+import { resolveScheme, schemeSummary } from '../sparse';
+import { buildTrainGraph } from '../train';
+import { Rounding } from '../ir/train';
 import { generateProject } from '../codegen';
 import { loadBoard } from '../boards';
 import { VERSION } from '../version';
 import { PACKAGE_ROOT } from '../codegen/templates';
-import { copyRuntime } from '../toolchain/project';
+import { copyRuntime } from '../codegen/platform';
 
 export const DEFAULT_MODEL = path.join(PACKAGE_ROOT, 'models', 'default.onnx');
 export const DEFAULT_DATA = '/usr/share/datasets/fashion-mnist';
+export const DEFAULT_TRAIN_SAMPLES = 1000;
+export const DEFAULT_LR = 0.01;
+export const DEFAULT_ROUNDING: Rounding = 'stochastic';
 
 export interface GenOptions {
   model?: string;
@@ -28,6 +34,15 @@ export interface GenOptions {
   mean?: number[];
   std?: number[];
   printLogits?: boolean;
+  /** Training samples packed for the device (default 1000 when training). */
+  trainSamples?: number;
+  steps?: number;
+  epochs?: number;
+  evalEvery?: number;
+  lr?: number;
+  lrSchedule?: 'constant' | 'cosine';
+  rounding?: Rounding;
+  seed?: number;
   log?: (line: string) => void;
 }
 
@@ -38,9 +53,6 @@ export interface GenResult {
 
 export async function gen(opts: GenOptions): Promise<GenResult> {
   const log = opts.log ?? (() => undefined);
-  if (opts.scheme !== 'none') {
-    throw new TinytrainError(`--scheme ${opts.scheme}: this version generates inference-only firmware; use --scheme none`, 'E_SCHEME');
-  }
   const board = loadBoard(opts.board);
   const modelPath = path.resolve(opts.model ?? DEFAULT_MODEL);
   const dataDir = path.resolve(opts.data ?? DEFAULT_DATA);
@@ -53,7 +65,7 @@ export async function gen(opts: GenOptions): Promise<GenResult> {
   const data = loadDataset(dataDir, {
     inputShape: [c, h, w],
     normalize: Object.fromEntries(Object.entries(normalize).filter(([, v]) => v !== undefined)),
-    maxTrain: opts.calibSamples,
+    maxTrain: Math.max(opts.calibSamples, opts.trainSamples ?? DEFAULT_TRAIN_SAMPLES),
     maxTest: opts.evalSamples,
   });
   const sampleLen = c * h * w;
@@ -64,15 +76,25 @@ export async function gen(opts: GenOptions): Promise<GenResult> {
 
   const stats = await calibrate(bytes, graph, { samples: calibSet });
   const qgraph = quantize(graph, stats);
+  const scheme = resolveScheme(opts.scheme, qgraph);
+  const training = scheme.layers.some((l) => l.bias || l.weightRatio > 0);
+  log(`scheme ${schemeSummary(scheme)}`);
+  const train = buildTrainGraph(qgraph, scheme, { rounding: opts.rounding ?? DEFAULT_ROUNDING });
+  const nTrain = training ? Math.min(opts.trainSamples ?? DEFAULT_TRAIN_SAMPLES, data.train.count) : 0;
+  const trainSet = split(data.train.x, nTrain);
+  const steps = opts.steps ?? Math.round((opts.epochs ?? 1) * nTrain);
+  if (training && !(steps > 0)) throw new TinytrainError(`--steps/--epochs give ${steps} training steps; a training scheme needs at least 1`, 'E_OPTION');
   const inQ = qgraph.tensors[qgraph.input];
+  const q = (x: Float32Array): Int8Array => quantizeInput(x, inQ.scale, inQ.zeroPoint);
   const samples = packSamples(
-    { x: [], y: [] },
-    { x: evalSet.map((x) => quantizeInput(x, inQ.scale, inQ.zeroPoint)), y: data.test.y.subarray(0, evalSet.length) },
+    { x: trainSet.map(q), y: data.train.y.subarray(0, nTrain) },
+    { x: evalSet.map(q), y: data.test.y.subarray(0, evalSet.length) },
     sampleLen,
   );
-  const plan = planMemory(inferenceSchedule(qgraph));
+  const plan = planMemory(trainSchedule(train));
   const project = generateProject({
-    qgraph, plan, board, version: VERSION,
+    train, plan, board, version: VERSION,
+    training: { steps: training ? steps : 0, evalEvery: opts.evalEvery ?? 0, lr: opts.lr ?? DEFAULT_LR, cosine: opts.lrSchedule === 'cosine', seed: opts.seed ?? 1 },
     modelName: path.basename(modelPath), modelPath, dataDir,
     graphNotes: graph.notes, samples, evalSamples: evalSet.length,
     printLogits: opts.printLogits ?? false,

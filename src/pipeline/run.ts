@@ -67,8 +67,12 @@ export interface EmulateSummary {
   exit_code: number;
   runner: 'qemu' | 'host';
   board: string;
-  eval: { step: number; samples: number; correct: number; accuracy: number }[];
+  eval: { step: number; samples: number; correct: number; accuracy: number; loss: number | null; train_loss?: number }[];
+  train_steps: number;
+  skipped_updates: number;
+  instructions_per_train_step: number | null;
   instructions_per_inference: number | null;
+  params_crc32: string | null;
   logits_crc32: string | null;
   sram: SramAccount | null;
   flash: number | null;
@@ -88,6 +92,8 @@ export async function emulateProject(out: string, opts: { host?: boolean; timeou
   const evals = r.events.filter((e) => e.event === 'eval').map((e) => ({
     step: Number(e.step), samples: Number(e.samples), correct: Number(e.correct),
     accuracy: Number(e.samples) > 0 ? Number(e.correct) / Number(e.samples) : 0,
+    loss: typeof e.loss === 'number' ? e.loss : null,
+    ...(typeof e.train_loss === 'number' ? { train_loss: e.train_loss } : {}),
   }));
   let sram: SramAccount | null = null;
   let flash: number | null = null;
@@ -103,7 +109,11 @@ export async function emulateProject(out: string, opts: { host?: boolean; timeou
     runner: opts.host ? 'host' : 'qemu',
     board: board.id,
     eval: evals,
+    train_steps: r.done ? Number(r.done.train_steps ?? 0) : 0,
+    skipped_updates: r.done ? Number(r.done.skipped_updates ?? 0) : 0,
+    instructions_per_train_step: r.done && !opts.host && Number(r.done.train_steps) > 0 ? Number(r.done.instructions_per_train_step) : null,
     instructions_per_inference: r.done && !opts.host ? Number(r.done.instructions_per_inference) : null,
+    params_crc32: r.done && r.done.params_crc32 ? String(r.done.params_crc32) : null,
     logits_crc32: r.done ? String(r.done.logits_crc32) : null,
     sram,
     flash,

@@ -1,5 +1,4 @@
 // Toolchain stage: render/copy the board files of a project, build it, run it.
-export * from './project';
 export * from './build';
 export * from './run';
 export * from './elf';

@@ -26,8 +26,8 @@ export const emitConv: OpEmitter<QConv> = (n, ctx) => {
     kernel,
     macs: outC * outH * outW * ipg * kh * kw,
     arrays: [
-      { name: w, ctype: 'int8_t', values: n.weight, comment: `weight [${o},${ipg},${kh},${kw}] OIHW` },
-      { name: b, ctype: 'int32_t', values: n.bias, comment: `bias [${o}] at s_x*s_w` },
+      { name: w, ctype: 'int8_t', role: 'weight', values: n.weight, comment: `weight [${o},${ipg},${kh},${kw}] OIHW` },
+      { name: b, ctype: 'int32_t', role: 'bias', values: n.bias, comment: `bias [${o}] at s_x*s_w` },
       { name: m, ctype: 'int32_t', values: n.multiplier, comment: 'requant multiplier per output channel' },
       { name: s, ctype: 'int32_t', values: n.shift, comment: 'requant shift per output channel' },
     ],

@@ -15,8 +15,8 @@ export const emitGemm: OpEmitter<QGemm> = (n, ctx) => {
     kernel: 'tt_fully_connected_s8',
     macs: N * K,
     arrays: [
-      { name: w, ctype: 'int8_t', values: n.weight, comment: `weight [${N},${K}]` },
-      { name: b, ctype: 'int32_t', values: n.bias, comment: `bias [${N}] at s_x*s_w` },
+      { name: w, ctype: 'int8_t', role: 'weight', values: n.weight, comment: `weight [${N},${K}]` },
+      { name: b, ctype: 'int32_t', role: 'bias', values: n.bias, comment: `bias [${N}] at s_x*s_w` },
       { name: m, ctype: 'int32_t', values: n.multiplier, comment: 'requant multiplier per output' },
       { name: s, ctype: 'int32_t', values: n.shift, comment: 'requant shift per output' },
     ],

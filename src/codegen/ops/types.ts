@@ -3,9 +3,13 @@ import { QNode, QTensor } from '../../ir/qgraph';
 /** A constant array placed in flash (weights.c). */
 export interface CArray {
   name: string;
-  ctype: 'int8_t' | 'int32_t' | 'float';
+  ctype: 'int8_t' | 'int32_t' | 'uint16_t' | 'float';
   values: ArrayLike<number>;
   comment: string;
+  /** Weights and biases a training scheme may update (then they live in SRAM). */
+  role?: 'weight' | 'bias';
+  /** Set by codegen for updated parameters: emitted without const, so in SRAM. */
+  mutable?: boolean;
 }
 
 /** A kernel parameter struct, `static const <ctype> <name> = { .field = value, ... }`. */

@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { loadBoard } from '../../../src/boards';
-import { writePlatformFiles, PlatformFilesOptions } from '../../../src/toolchain';
+import { writePlatformFiles, PlatformFilesOptions } from '../../../src/codegen/platform';
 
 const REPO = path.resolve(__dirname, '..', '..', '..', '..'); // dist/test/c/platform -> repo
 export const TEST_MAIN = path.join(REPO, 'test', 'c', 'platform', 'main.c');

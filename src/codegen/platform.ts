@@ -3,12 +3,9 @@
 // writePlatformFiles(); the contexts are exported so the templates' inputs are typed.
 import * as fs from 'fs';
 import * as path from 'path';
-import Handlebars from 'handlebars';
 import { Board, cpuFlags, hex32, withStackBytes } from '../boards';
 import { TinytrainError } from '../errors';
-
-/** Package root (dist/src/toolchain -> ../../..). */
-export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..', '..');
+import { PACKAGE_ROOT, render } from './templates';
 
 /** Input of templates/linker.ld.hbs. Addresses are "0x..." strings, sizes bytes. */
 export interface LinkerTemplateContext {
@@ -81,31 +78,19 @@ export function makefileContext(board: Board, extraCflags: string[] = []): Makef
   };
 }
 
-const compiled = new Map<string, HandlebarsTemplateDelegate>();
-
-function renderTemplate(name: string, context: object): string {
-  let t = compiled.get(name);
-  if (!t) {
-    const src = fs.readFileSync(path.join(PACKAGE_ROOT, 'templates', name), 'utf8');
-    // strict: a missing context field is an error, not an empty string in the output.
-    t = Handlebars.compile(src, { noEscape: true, strict: true });
-    compiled.set(name, t);
-  }
-  return t(context);
-}
-
 export function renderLinkerScript(ctx: LinkerTemplateContext): string {
-  return renderTemplate('linker.ld.hbs', ctx);
+  return render('linker.ld.hbs', ctx);
 }
 
 export function renderMakefile(ctx: MakefileTemplateContext): string {
-  return renderTemplate('Makefile.hbs', ctx);
+  return render('Makefile.hbs', ctx);
 }
 
 /** firmware/<from> -> <outDir>/runtime/<to>: headers, kernels, src, platform/**. */
 const RUNTIME_DIRS: ReadonlyArray<[string, string]> = [
   ['include', 'include'],
   ['kernels', 'kernels'],
+  ['train', 'train'],
   ['src', 'src'],
   ['platform', 'platform'],
 ];

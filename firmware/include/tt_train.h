@@ -1,0 +1,144 @@
+/* On-device training kernels: fp32 backward, softmax cross-entropy, activation masks and
+ * quantization-aware-scaled (QAS) int8 updates (see DESIGN.md, Numerics).
+ *
+ * Gradients are fp32 in real units. Saved activations and weights stay int8 and are
+ * converted inside the kernels: x_real = s_x·(q − z_x), w_real = s_w[o]·q_w.
+ * Every loop has a fixed summation order and the runtime is built with
+ * -ffp-contract=off, so the host and the Cortex-M produce bit-identical results.
+ * One kernel per file in firmware/train/, named like the function. */
+#ifndef TT_TRAIN_H
+#define TT_TRAIN_H
+#include <stdint.h>
+#include "tt_kernels.h"
+
+/* ---- deterministic helpers ------------------------------------------------------ */
+
+/* xorshift32; state must be non-zero. */
+typedef struct { uint32_t state; } tt_rng_t;
+uint32_t tt_rng_next(tt_rng_t *r);
+/* Uniform in [0, 1) with 24 random bits. */
+float tt_rng_uniform(tt_rng_t *r);
+
+/* Portable float math (same bits on every target, unlike libm): */
+float tt_expf(float x);
+float tt_logf(float x);   /* x > 0 */
+float tt_cosf(float x);   /* |x| <= 8 is enough for schedules */
+
+/* How a fractional integer update is applied (DESIGN.md: never silently truncated). */
+typedef enum {
+  TT_ROUND_NEAREST = 0,    /* q ← round_half_away(q + Δ) */
+  TT_ROUND_STOCHASTIC = 1, /* q ← floor(q + Δ + u), u ~ U[0,1) from the seeded rng */
+  TT_ROUND_MASTER = 2      /* m ← m + Δ (fp32 master copy, int units); q ← round_half_away(m) */
+} tt_rounding_t;
+
+/* ---- loss --------------------------------------------------------------------- */
+
+/* Logits q dequantized as scale·(q − zp); softmax cross-entropy against `label`.
+ * Writes dlogits[k] = softmax_k − [k == label] (real units) and returns the loss.
+ * A non-finite loss is returned as is (the caller skips the update). */
+float tt_softmax_xent_s8(const int8_t *logits, uint32_t n, float scale, int32_t zp,
+                         int32_t label, float *dlogits);
+
+/* ---- activation masks and elementwise ----------------------------------------------- */
+
+/* bits[i/8] bit (i%8) = (lo < x[i] < hi). The compiler passes lo = -129 / hi = 128 for
+ * a bound the activation does not have. */
+void tt_mask_from_s8(const int8_t *x, uint32_t n, int32_t lo, int32_t hi, uint8_t *bits);
+/* g[i] = 0 where the bit is clear. */
+void tt_mask_apply_f32(float *g, const uint8_t *bits, uint32_t n);
+/* In place from the saved int8 output, without a mask buffer: g[i] = 0 unless lo < y[i] < hi. */
+void tt_clamp_backward_f32(float *g, const int8_t *y, uint32_t n, int32_t lo, int32_t hi);
+void tt_add_f32(float *dst, const float *src, uint32_t n);   /* dst += src */
+void tt_copy_f32(float *dst, const float *src, uint32_t n);
+void tt_scale_f32(float *g, uint32_t n, float s);            /* g *= s */
+
+/* ---- backward to the input (frozen or trainable layers alike) ------------------------ */
+/* `accumulate` != 0 adds into dx (the tensor has several consumers); 0 overwrites. */
+
+typedef struct {
+  uint16_t in_c, in_h, in_w;
+  uint16_t out_c, out_h, out_w;
+  uint8_t kh, kw, stride_h, stride_w, pad_t, pad_l;
+  uint16_t groups;
+  const int8_t *weight;      /* OIHW, the current int8 weights (flash or SRAM) */
+  const float *w_scale;      /* [out_c] */
+} tt_conv_grad_params_t;
+
+/* dx[i,y,x] = Σ_{o in group, k} s_w[o]·q_w[o,i,k]·dy[o, (y+pad−k)/stride] (transposed conv). */
+void tt_conv_backward_input_f32(const tt_conv_grad_params_t *p, const float *dy, float *dx, int accumulate);
+void tt_depthwise_backward_input_f32(const tt_conv_grad_params_t *p, const float *dy, float *dx, int accumulate);
+void tt_pointwise_backward_input_f32(const tt_conv_grad_params_t *p, const float *dy, float *dx, int accumulate);
+
+typedef struct {
+  uint16_t in_features, out_features;
+  const int8_t *weight;      /* [out][in] */
+  const float *w_scale;      /* [out] */
+} tt_fc_grad_params_t;
+
+/* dx[k] = Σ_n s_w[n]·q_w[n,k]·dy[n] */
+void tt_fc_backward_input_f32(const tt_fc_grad_params_t *p, const float *dy, float *dx, int accumulate);
+
+/* Pools reuse tt_pool_params_t from tt_kernels.h (geometry only is read). */
+/* Average: each input cell gets dy / window count (count_include_pad as in forward). */
+void tt_avgpool_backward_f32(const tt_pool_params_t *p, const float *dy, float *dx, int accumulate);
+void tt_global_avgpool_backward_f32(const tt_pool_params_t *p, const float *dy, float *dx, int accumulate);
+/* Max: dy goes to the first maximal cell of each window of the saved int8 input. */
+void tt_maxpool_backward_f32(const tt_pool_params_t *p, const int8_t *x, const float *dy, float *dx, int accumulate);
+
+/* ---- QAS updates: gradient and update fused, one output channel at a time, so no
+ * weight-gradient tensor exists ---------------------------------------------------- */
+
+typedef struct {
+  uint16_t in_c, in_h, in_w;
+  uint16_t out_c, out_h, out_w;
+  uint8_t kh, kw, stride_h, stride_w, pad_t, pad_l;
+  uint16_t groups;
+  int8_t *weight;            /* OIHW int8 in SRAM, updated in place, kept in [-127, 127] */
+  const float *w_scale;      /* [out_c] */
+  float x_scale;             /* the saved input's quantization */
+  int32_t x_zp;
+  uint16_t n_sel;            /* number of updated input channels */
+  const uint16_t *sel;       /* [n_sel] ascending input-channel indices (depthwise: channels);
+                                the saved input holds exactly these channels, in this order */
+  float *master;             /* TT_ROUND_MASTER: [out_c][ipg][kh][kw] like weight, else NULL */
+  uint8_t rounding;          /* tt_rounding_t */
+} tt_conv_update_params_t;
+
+/* G_W[o,i,k] = Σ_p dy[o,p]·s_x·(x[i, p·stride + k − pad] − z_x) over valid taps, then
+ * q_w[o,i,k] moves by Δ = −lr·G_W/s_w[o], rounded by p->rounding, clamped to [-127,127].
+ * Only weights whose input channel is selected change. */
+void tt_conv_update_s8(const tt_conv_update_params_t *p, const int8_t *x_saved, const float *dy, float lr, tt_rng_t *rng);
+void tt_depthwise_update_s8(const tt_conv_update_params_t *p, const int8_t *x_saved, const float *dy, float lr, tt_rng_t *rng);
+void tt_pointwise_update_s8(const tt_conv_update_params_t *p, const int8_t *x_saved, const float *dy, float lr, tt_rng_t *rng);
+
+typedef struct {
+  uint16_t in_features, out_features;
+  int8_t *weight;            /* [out][in] in SRAM */
+  const float *w_scale;
+  float x_scale;
+  int32_t x_zp;
+  uint16_t n_sel;
+  const uint16_t *sel;       /* selected input features; the saved input holds exactly these */
+  float *master;             /* [out][in] or NULL */
+  uint8_t rounding;
+} tt_fc_update_params_t;
+
+void tt_fc_update_s8(const tt_fc_update_params_t *p, const int8_t *x_saved, const float *dy, float lr, tt_rng_t *rng);
+
+typedef struct {
+  uint16_t out_c;
+  uint32_t plane;            /* output elements per channel (out_h·out_w; 1 for fc) */
+  int32_t *bias;             /* int32 at s_x·s_w[o], in SRAM */
+  const float *w_scale;
+  float x_scale;
+  float *master;             /* [out_c] or NULL */
+  uint8_t rounding;
+} tt_bias_update_params_t;
+
+/* G_b[o] = Σ_p dy[o,p]; q_b[o] moves by −lr·G_b/(s_x·s_w[o]), rounded by p->rounding. */
+void tt_bias_update_s32(const tt_bias_update_params_t *p, const float *dy, float lr, tt_rng_t *rng);
+
+/* Saves the selected channels of an int8 CHW tensor (plane = H·W) for a partial update. */
+void tt_gather_channels_s8(const int8_t *x, uint32_t plane, const uint16_t *sel, uint16_t n_sel, int8_t *out);
+
+#endif

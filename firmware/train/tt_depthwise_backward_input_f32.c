@@ -1,0 +1,46 @@
+/* tt_depthwise_backward_input_f32: input gradient of a depthwise convolution
+ * (groups == in_c == out_c, weights [C,1,kh,kw]):
+ *   dx[c, oy·sh − pt + ky, ox·sw − pl + kx] += (s_w[c]·q_w[c,ky,kx])·dy[c,oy,ox]
+ * in the order (ky, kx, oy, ox), after dx's previous value (accumulate) or 0. The same
+ * operations in the same order as tt_conv_backward_input_f32: identical bits. */
+#include "tt_train.h"
+
+/* Output indices [*o0, *o1) whose tap k lands inside the input: 0 <= o·s − pad + k < in. */
+static void tap_range(int32_t k, int32_t pad, int32_t s, int32_t in, int32_t out,
+                      int32_t *o0, int32_t *o1) {
+  const int32_t a = pad - k, b = in - 1 + pad - k;
+  int32_t hi = b < 0 ? -1 : b / s;
+  *o0 = a <= 0 ? 0 : (a + s - 1) / s;
+  if (hi > out - 1) hi = out - 1;
+  *o1 = hi + 1;
+}
+
+void tt_depthwise_backward_input_f32(const tt_conv_grad_params_t *p, const float *dy, float *dx,
+                                     int accumulate) {
+  const int32_t in_h = p->in_h, in_w = p->in_w, out_h = p->out_h, out_w = p->out_w;
+  const int32_t kh = p->kh, kw = p->kw, sh = p->stride_h, sw = p->stride_w;
+  const int32_t plane_in = in_h * in_w, plane_out = out_h * out_w;
+  int32_t c, ky, kx, oy, ox;
+  for (c = 0; c < p->in_c; c++) {
+    float *dxc = dx + c * plane_in;
+    const int8_t *w = p->weight + c * kh * kw;
+    const float *dyc = dy + c * plane_out;
+    const float s = p->w_scale[c];
+    if (!accumulate)
+      for (oy = 0; oy < plane_in; oy++) dxc[oy] = 0.0f;
+    for (ky = 0; ky < kh; ky++) {
+      int32_t oy0, oy1;
+      tap_range(ky, p->pad_t, sh, in_h, out_h, &oy0, &oy1);
+      for (kx = 0; kx < kw; kx++) {
+        const float wv = s * (float)w[ky * kw + kx];
+        int32_t ox0, ox1;
+        tap_range(kx, p->pad_l, sw, in_w, out_w, &ox0, &ox1);
+        for (oy = oy0; oy < oy1; oy++) {
+          float *d = dxc + (oy * sh - p->pad_t + ky) * in_w + ox0 * sw - p->pad_l + kx;
+          const float *gr = dyc + oy * out_w;
+          for (ox = ox0; ox < ox1; ox++, d += sw) *d += wv * gr[ox];
+        }
+      }
+    }
+  }
+}

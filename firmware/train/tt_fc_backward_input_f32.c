@@ -1,0 +1,17 @@
+/* tt_fc_backward_input_f32: dx[k] = Σ_n s_w[n]·q_w[n,k]·dy[n], evaluated as
+ * dx[k] += (s_w[n]·dy[n])·q_w[n,k] for n = 0..N−1 (row-major weight reads), after dx's
+ * previous value (accumulate) or 0. */
+#include "tt_train.h"
+
+void tt_fc_backward_input_f32(const tt_fc_grad_params_t *p, const float *dy, float *dx,
+                              int accumulate) {
+  const int32_t in = p->in_features;
+  int32_t n, k;
+  if (!accumulate)
+    for (k = 0; k < in; k++) dx[k] = 0.0f;
+  for (n = 0; n < p->out_features; n++) {
+    const int8_t *w = p->weight + n * in;
+    const float c = p->w_scale[n] * dy[n];
+    for (k = 0; k < in; k++) dx[k] += c * (float)w[k];
+  }
+}

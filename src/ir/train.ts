@@ -1,0 +1,57 @@
+// Training graph: the output of the train/ stage. A fixed list of steps (forward ops,
+// saves for backward, loss, backward ops, fused updates) over named buffers, pruned and
+// ordered for one sparse-update scheme. The memory planner and codegen read it as is.
+import { QConv, QGemm, QGraph, QNode } from './qgraph';
+import { LayerUpdate, Scheme } from './scheme';
+
+export type BufferKind = 'input' | 'activation' | 'output' | 'saved' | 'mask' | 'grad' | 'scratch';
+
+export interface TrainBuffer {
+  name: string;
+  kind: BufferKind;
+  /** int8 activations/saves, bytes of a bit mask, float32 gradients. */
+  dtype: 'int8' | 'bits' | 'float32';
+  elements: number;
+  bytes: number;
+}
+
+/** How a weight/bias update rounds its fractional part (DESIGN.md, Numerics). */
+export type Rounding = 'nearest' | 'stochastic' | 'master';
+
+export type TrainStep =
+  /** A forward op, exactly as inference runs it. */
+  | { kind: 'forward'; node: QNode }
+  /** Copy the selected channels of an int8 tensor for a partial-channel update. */
+  | { kind: 'save'; from: string; to: string; channels: number[]; plane: number; layer: string }
+  /** 1-bit mask of lo < q < hi over an int8 tensor, for a clamp's backward. */
+  | { kind: 'mask'; from: string; to: string; lo: number; hi: number; elements: number }
+  /** Softmax cross-entropy on the dequantized logits; writes d(loss)/d(logits). */
+  | { kind: 'loss'; logits: string; grad: string }
+  /** Zero a gradient where the forward clamp was active: from a mask or the saved int8 output. */
+  | { kind: 'clamp_backward'; grad: string; source: string; sourceKind: 'mask' | 'int8'; lo: number; hi: number; elements: number }
+  /** Gradient to one input of a node (conv/gemm transposed product, pool backward). */
+  | { kind: 'backward_input'; node: QNode; gradOut: string; gradIn: string; accumulate: boolean; saved?: string }
+  /** dst = src (accumulate false) or dst += src. */
+  | { kind: 'grad_copy'; src: string; dst: string; accumulate: boolean; elements: number }
+  /** Fused weight gradient + QAS update of the selected input channels. */
+  | { kind: 'update_weight'; node: QConv | QGemm; layer: LayerUpdate; saved: string; gradOut: string }
+  /** Bias gradient + QAS update. */
+  | { kind: 'update_bias'; node: QConv | QGemm; layer: LayerUpdate; gradOut: string };
+
+export type TrainStepKind = TrainStep['kind'];
+
+export interface TrainGraph {
+  qgraph: QGraph;
+  scheme: Scheme;
+  /** Forward steps come first (with saves and masks right after their producers), then loss, backward and updates. */
+  steps: TrainStep[];
+  buffers: TrainBuffer[];
+  /** Buffer -> the buffer whose bytes it shares (reshape, in-place gradients). */
+  aliases: Record<string, string>;
+  /** Trainable layers that change on the device (bias and/or weights in SRAM). */
+  updated: LayerUpdate[];
+  rounding: Rounding;
+  /** Index of the first step that is not forward/save/mask (the loss). */
+  lossStep: number;
+  notes: string[];
+}
