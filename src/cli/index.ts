@@ -38,7 +38,8 @@ export async function main(argv: string[]): Promise<void> {
         .option('eval-every', { type: 'number', default: 0, describe: 'evaluate every K steps (always at step 0 and at the end)' })
         .option('train-samples', { type: 'number', default: DEFAULT_TRAIN_SAMPLES, describe: 'training samples packed for the device' })
         .option('rounding', { choices: ['stochastic', 'nearest', 'master'] as const, default: DEFAULT_ROUNDING, describe: 'how fractional int8 updates are applied' })
-        .option('seed', { type: 'number', default: 1, describe: 'seed of the on-device random number generator' })
+        .option('seed', { type: 'number', default: 1, describe: 'seed of the on-device random number generator and of a new head' })
+        .option('classes', { type: 'number', describe: 'replace the classifier with a fresh one for N classes (a new on-device task)' })
         .option('out', { type: 'string', default: 'out', describe: 'output folder (created; only it is written)' })
         .option('eval-samples', { type: 'number', default: 1000, describe: 'test samples evaluated on the device' })
         .option('calib-samples', { type: 'number', default: 256, describe: 'training samples used to calibrate activation ranges' })
@@ -55,7 +56,7 @@ export async function main(argv: string[]): Promise<void> {
           evalSamples: a['eval-samples'], calibSamples: a['calib-samples'],
           scale: a.scale, mean: numberList(a.mean), std: numberList(a.std), printLogits: a['print-logits'],
           lr: a.lr, lrSchedule: a['lr-schedule'], steps: a.steps, epochs: a.epochs, evalEvery: a['eval-every'],
-          trainSamples: a['train-samples'], rounding: a.rounding as Rounding, seed: a.seed,
+          trainSamples: a['train-samples'], rounding: a.rounding as Rounding, seed: a.seed, classes: a.classes,
           log: say(a.quiet || a.json),
         });
         const mem = r.report.memory as Record<string, number>;

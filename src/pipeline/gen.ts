@@ -3,7 +3,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { TinytrainError } from '../errors';
-import { importOnnx } from '../onnx';
+import { evaluateGraph, importOnnx, replaceHead } from '../onnx';
+import { Graph } from '../ir/graph';
 import { loadDataset, packSamples, quantizeInput } from '../data';
 import { calibrate, quantize } from '../quant';
 import { planMemory, trainSchedule } from '../memory';
@@ -43,6 +44,8 @@ export interface GenOptions {
   lrSchedule?: 'constant' | 'cosine';
   rounding?: Rounding;
   seed?: number;
+  /** Replace the classifier with a fresh one for this many classes. */
+  classes?: number;
   log?: (line: string) => void;
 }
 
@@ -57,7 +60,9 @@ export async function gen(opts: GenOptions): Promise<GenResult> {
   const modelPath = path.resolve(opts.model ?? DEFAULT_MODEL);
   const dataDir = path.resolve(opts.data ?? DEFAULT_DATA);
   const bytes = readModel(modelPath);
-  const graph = importOnnx(bytes, { name: path.basename(modelPath, '.onnx') });
+  const imported = importOnnx(bytes, { name: path.basename(modelPath, '.onnx') });
+  const head = opts.classes !== undefined ? replaceHead(imported, opts.classes, opts.seed ?? 1) : undefined;
+  const graph = head ? head.graph : imported;
   log(`model ${path.basename(modelPath)}: ${graph.nodes.length} ops, input ${graph.input.shape.join('x')}`);
 
   const [, c, h, w] = graph.input.shape;
@@ -67,6 +72,7 @@ export async function gen(opts: GenOptions): Promise<GenResult> {
     normalize: Object.fromEntries(Object.entries(normalize).filter(([, v]) => v !== undefined)),
     maxTrain: Math.max(opts.calibSamples, opts.trainSamples ?? DEFAULT_TRAIN_SAMPLES),
     maxTest: opts.evalSamples,
+    numClasses: graph.shapes[graph.output][1],
   });
   const sampleLen = c * h * w;
   const split = (x: Float32Array, n: number): Float32Array[] => Array.from({ length: n }, (_, i) => x.subarray(i * sampleLen, (i + 1) * sampleLen));
@@ -74,8 +80,16 @@ export async function gen(opts: GenOptions): Promise<GenResult> {
   const evalSet = split(data.test.x, Math.min(opts.evalSamples, data.test.count));
   log(`data ${dataDir}: ${calibSet.length} calibration, ${evalSet.length} evaluation samples`);
 
-  const stats = await calibrate(bytes, graph, { samples: calibSet });
-  const qgraph = quantize(graph, stats);
+  // onnxruntime knows only the original model: a new head's logits are calibrated with the
+  // float evaluator, widened so that training has room to grow them.
+  const stats = await calibrate(bytes, imported, { samples: calibSet });
+  if (head) {
+    let amax = 0;
+    for (const x of calibSet.slice(0, 32)) for (const v of evaluateGraph(graph, x)[graph.output]) amax = Math.max(amax, Math.abs(v));
+    const r = Math.max(8, 4 * amax);
+    for (const t of headTensors(graph, head.node)) stats[t] = { min: -r, max: r };
+  }
+  const qgraph = quantize(graph, stats, { weightHeadroom: head ? { [head.node]: 4 } : {} });
   const scheme = resolveScheme(opts.scheme, qgraph);
   const training = scheme.layers.some((l) => l.bias || l.weightRatio > 0);
   log(`scheme ${schemeSummary(scheme)}`);
@@ -123,4 +137,13 @@ export function writeProject(out: string, files: { path: string; content: string
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.writeFileSync(target, f.content);
   }
+}
+
+/** The classifier's output and the reshapes after it (they share its range). */
+function headTensors(g: Graph, node: string): string[] {
+  const head = g.nodes.find((n) => n.name === node);
+  if (!head) return [];
+  const out = [head.output];
+  for (const n of g.nodes) if (n.op === 'reshape' && out.includes(n.inputs[0])) out.push(n.output);
+  return out;
 }

@@ -6,7 +6,12 @@ import { quantRule } from './rules';
 
 export type CalibrationStats = Record<string, Range>;
 
-export function quantize(graph: Graph, stats: CalibrationStats): QGraph {
+export interface QuantizeOptions {
+  /** Weight-scale headroom per node name (e.g. 4 for a freshly initialized classifier). */
+  weightHeadroom?: Record<string, number>;
+}
+
+export function quantize(graph: Graph, stats: CalibrationStats, opts: QuantizeOptions = {}): QGraph {
   const tensors: Record<string, QTensor> = {};
   const inputRange = stats[graph.input.name];
   if (!inputRange) throw new Error(`calibration has no range for the model input '${graph.input.name}'`);
@@ -21,6 +26,9 @@ export function quantize(graph: Graph, stats: CalibrationStats): QGraph {
       const r = stats[name];
       if (!r) throw new Error(`calibration has no range for tensor '${name}'`);
       return r;
+    },
+    headroom(node: string): number {
+      return opts.weightHeadroom?.[node] ?? 1;
     },
     shape(name: string): number[] {
       const s = graph.shapes[name];

@@ -32,7 +32,7 @@ export function activationClamp(act: Activation, t: QTensor): [number, number] {
 }
 
 /** Symmetric per-output-channel int8 weights; `rows` output channels of `perRow` values. */
-export function quantizeWeights(w: Float32Array, rows: number): { q: Int8Array; scale: Float32Array } {
+export function quantizeWeights(w: Float32Array, rows: number, headroom = 1): { q: Int8Array; scale: Float32Array } {
   const perRow = w.length / rows;
   const q = new Int8Array(w.length);
   const scale = new Float32Array(rows);
@@ -40,7 +40,8 @@ export function quantizeWeights(w: Float32Array, rows: number): { q: Int8Array; 
     let amax = 0;
     for (let i = 0; i < perRow; i++) amax = Math.max(amax, Math.abs(w[o * perRow + i]));
     // An all-zero channel keeps a small scale so later training can still move it.
-    const s = Math.fround(amax > 0 ? amax / 127 : 1e-6);
+    // headroom > 1 leaves int8 levels for a freshly initialized layer to grow into.
+    const s = Math.fround(amax > 0 ? (headroom * amax) / 127 : 1e-6);
     scale[o] = s;
     for (let i = 0; i < perRow; i++) {
       q[o * perRow + i] = Math.min(127, Math.max(-127, roundHalfAway(w[o * perRow + i] / s)));

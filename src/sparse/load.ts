@@ -64,9 +64,8 @@ function locate(doc: Json, file: string, key: string | undefined): { format: 'js
     } else if (nested.length === 1 && keys.length === 1) {
       next = nested[0];
     } else if (nested.length > 1 && keys.length === nested.length) {
-      const base = path.basename(file);
       if (wanted !== undefined) throw schemeError(`${where}: no key '${wanted}'${trail ? ` in ${trail}` : ''}; it has ${nested.join(', ')}`);
-      throw schemeError(`${where}: holds several schemes${trail ? ` in ${trail}` : ''} (${nested.join(', ')}); pick one as '${base}#${nested[0]}'`);
+      throw schemeError(`${where}: holds several schemes${trail ? ` in ${trail}` : ''} (${nested.join(', ')}); pick one as '${file}#${nested[0]}'`);
     } else {
       throw schemeError(`${where}: not a scheme${trail ? ` in ${trail}` : ''}: expected 'layers' (tinytrain) or 'n_bias_update', `
         + `'manual_weight_idx', 'weight_update_ratio' (MIT), found ${keys.length > 0 ? keys.map((k) => `'${k}'`).join(', ') : 'no keys'}`);

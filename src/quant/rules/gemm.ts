@@ -8,7 +8,7 @@ import { QuantRule } from './types';
 export const quantGemm: QuantRule<GemmNode> = (n, ctx) => {
   const x = ctx.tensor(n.inputs[0]);
   const y = tensorParams(n.output, ctx.shape(n.output), activationRange(ctx.calibrated(n.output), n.act));
-  const { q, scale } = quantizeWeights(n.weight, n.weightShape[0]);
+  const { q, scale } = quantizeWeights(n.weight, n.weightShape[0], ctx.headroom(n.name));
   const { multiplier, shift } = requantArrays(x.scale, scale, y.scale);
   const [actMin, actMax] = activationClamp(n.act, y);
   const node: QGemm = {

@@ -8,6 +8,8 @@ export interface QuantContext {
   /** Range observed during calibration. */
   calibrated(name: string): Range;
   shape(name: string): Shape;
+  /** Weight-scale headroom factor for a node (1 unless the layer is new). */
+  headroom(node: string): number;
 }
 
 export interface QuantResult { node: QNode; output: QTensor }

@@ -1,0 +1,61 @@
+/* tt_bias_update_s32: fused bias gradient + QAS update, one output channel at a time:
+ *   G_b[o] = Σ_p dy[o,p] (p = 0..plane−1 in order),  Δ = −(lr/(s_x·s_w[o]))·G_b[o]
+ * in int32 units of s_x·s_w[o]. Rounding as for weights (see qas_step_s8 in
+ * tt_conv_update_s8.c), evaluated exactly in 64-bit integers — a bias can exceed 2^24,
+ * where fp32 no longer holds every integer — and saturated to int32. MASTER keeps
+ * m (fp32, int units) ← m + Δ clamped to ±2147483520 and sets q = round_half_away(m):
+ * m resolves fractions only while |m| < 2^23 or so (typical biases are far below).
+ * A channel with s_x·s_w[o] <= 0 gets Δ = 0; a NaN Δ changes nothing. */
+#include "tt_train.h"
+
+#define BIAS_MASTER_MAX 2147483520.0f   /* largest float below 2^31 */
+#define DELTA_MAX 8589934592.0f          /* 2^33: beyond it every q saturates the same */
+
+static int32_t saturate(int64_t v) {
+  return v > INT32_MAX ? INT32_MAX : (v < INT32_MIN ? INT32_MIN : (int32_t)v);
+}
+
+static int32_t step(int32_t q, float d, uint8_t rounding, float *master, tt_rng_t *rng) {
+  int64_t t, v;
+  float f;
+  if (rounding == TT_ROUND_MASTER && master) {
+    float m = *master + d;
+    int32_t ti;
+    if (m != m) return q;
+    m = m > BIAS_MASTER_MAX ? BIAS_MASTER_MAX : (m < -BIAS_MASTER_MAX ? -BIAS_MASTER_MAX : m);
+    *master = m;
+    ti = (int32_t)m;
+    f = m - (float)ti;                      /* same sign as m: ties go away from zero */
+    return ti + (f >= 0.5f ? 1 : (f <= -0.5f ? -1 : 0));
+  }
+  if (rounding == TT_ROUND_STOCHASTIC) {
+    const float u = tt_rng_uniform(rng);    /* drawn first: the stream is data-independent */
+    if (d != d) return q;
+    d = d > DELTA_MAX ? DELTA_MAX : (d < -DELTA_MAX ? -DELTA_MAX : d);
+    t = (int64_t)d;
+    f = (d - (float)t) + u;                 /* in (−1, 2) */
+    return saturate(q + t + (f >= 1.0f ? 1 : (f < 0.0f ? -1 : 0)));
+  }
+  if (d != d) return q;
+  d = d > DELTA_MAX ? DELTA_MAX : (d < -DELTA_MAX ? -DELTA_MAX : d);
+  t = (int64_t)d;
+  f = d - (float)t;                         /* |f| < 1, exact */
+  v = q + t;
+  if (v > 0 || (v == 0 && f > 0.0f))       /* q + d > 0: floor(q + d + 1/2) */
+    v += f >= 0.5f ? 1 : (f < -0.5f ? -1 : 0);
+  else                                      /* q + d <= 0: ceil(q + d − 1/2) */
+    v += f <= -0.5f ? -1 : (f > 0.5f ? 1 : 0);
+  return saturate(v);
+}
+
+void tt_bias_update_s32(const tt_bias_update_params_t *p, const float *dy, float lr, tt_rng_t *rng) {
+  uint32_t o, i;
+  for (o = 0; o < p->out_c; o++) {
+    const float *g = dy + o * p->plane;
+    const float sb = p->x_scale * p->w_scale[o];
+    const float k = sb > 0.0f ? lr / sb : 0.0f;
+    float acc = 0.0f;
+    for (i = 0; i < p->plane; i++) acc += g[i];
+    p->bias[o] = step(p->bias[o], -(k * acc), p->rounding, p->master ? p->master + o : 0, rng);
+  }
+}
