@@ -2,6 +2,13 @@
 import { QConv } from '../../ir/qgraph';
 import { OpEmitter } from './types';
 
+/** The forward kernel, and its input-gradient and update counterparts (tt_train.h). */
+export function convKernels(n: QConv, inC: number): { forward: string; backward: string; update: string } {
+  const f = convKernel(n, inC);
+  const family = f === 'tt_depthwise_conv_s8' ? 'tt_depthwise' : f === 'tt_pointwise_conv_s8' ? 'tt_pointwise' : 'tt_conv';
+  return { forward: f, backward: `${family}_backward_input_f32`, update: `${family}_update_s8` };
+}
+
 export function convKernel(n: QConv, inC: number): string {
   const [o, , kh, kw] = n.weightShape;
   if (n.group === inC && o === inC && n.group > 1) return 'tt_depthwise_conv_s8';

@@ -1,6 +1,6 @@
 // Input-gradient kernels, one per forward op, found by the op's name.
 import { QAvgPool, QConv, QGemm, QMaxPool, QNode } from '../../ir/qgraph';
-import { convKernel } from '../ops/conv';
+import { convKernels } from '../ops/conv';
 import { TrainEmitContext } from './types';
 
 export function weightScaleArray(n: QConv | QGemm, ctx: TrainEmitContext): string {
@@ -23,7 +23,7 @@ const conv: BackwardEmitter = (node, ctx, gy, gx, acc) => {
     name: `${ctx.base(n)}_gp`, ctype: 'tt_conv_grad_params_t',
     fields: [...convGeometry(n, ctx), ['weight', ctx.paramArray(n, 'weight')], ['w_scale', weightScaleArray(n, ctx)]],
   });
-  const kernel = convKernel(n, ctx.tensor(n.inputs[0]).shape[1]).replace(/_s8$/, '_backward_input_f32');
+  const kernel = convKernels(n, ctx.tensor(n.inputs[0]).shape[1]).backward;
   return `${kernel}(&${p}, ${ctx.fptr(gy)}, ${ctx.fptr(gx)}, ${acc ? 1 : 0});`;
 };
 

@@ -2,7 +2,7 @@
 import { QConv, QGemm } from '../../ir/qgraph';
 import { LayerUpdate } from '../../ir/scheme';
 import { cFloat } from '../cformat';
-import { convKernel } from '../ops/conv';
+import { convKernels } from '../ops/conv';
 import { convGeometry, weightScaleArray } from './backward';
 import { TrainEmitContext } from './types';
 
@@ -23,7 +23,7 @@ export function emitWeightUpdate(n: QConv | QGemm, u: LayerUpdate, ctx: TrainEmi
     return `tt_fc_update_s8(&${p}, ${ctx.ptr(saved)}, ${ctx.fptr(gy)}, lr, &tt_rng);`;
   }
   const p = ctx.params({ name: `${ctx.base(n)}_up`, ctype: 'tt_conv_update_params_t', fields: [...convGeometry(n, ctx), ...common] });
-  const kernel = convKernel(n, x.shape[1]).replace(/_s8$/, '_update_s8');
+  const kernel = convKernels(n, x.shape[1]).update;
   return `${kernel}(&${p}, ${ctx.ptr(saved)}, ${ctx.fptr(gy)}, lr, &tt_rng);`;
 }
 
