@@ -3,12 +3,13 @@
  * in int32 units of s_x·s_w[o]. Rounding as for weights (see qas_step_s8 in
  * tt_conv_update_s8.c), evaluated exactly in 64-bit integers — a bias can exceed 2^24,
  * where fp32 no longer holds every integer — and saturated to int32. MASTER keeps
- * m (fp32, int units) ← m + Δ clamped to ±2147483520 and sets q = round_half_away(m):
- * m resolves fractions only while |m| < 2^23 or so (typical biases are far below).
+ * m (fp32, int units) ← clamp(m + Δ, −2^31, 2^31) and sets q = round_half_away(m)
+ * saturated to int32: m resolves fractions only while |m| < 2^23 or so (typical biases
+ * are far below).
  * A channel with s_x·s_w[o] <= 0 gets Δ = 0; a NaN Δ changes nothing. */
 #include "tt_train.h"
 
-#define BIAS_MASTER_MAX 2147483520.0f   /* largest float below 2^31 */
+#define TWO31 2147483648.0f
 #define DELTA_MAX 8589934592.0f          /* 2^33: beyond it every q saturates the same */
 
 static int32_t saturate(int64_t v) {
@@ -22,11 +23,12 @@ static int32_t step(int32_t q, float d, uint8_t rounding, float *master, tt_rng_
     float m = *master + d;
     int32_t ti;
     if (m != m) return q;
-    m = m > BIAS_MASTER_MAX ? BIAS_MASTER_MAX : (m < -BIAS_MASTER_MAX ? -BIAS_MASTER_MAX : m);
+    m = m > TWO31 ? TWO31 : (m < -TWO31 ? -TWO31 : m);
     *master = m;
-    ti = (int32_t)m;
+    if (m >= TWO31) return INT32_MAX;
+    ti = (int32_t)m;                        /* exact: |m| < 2^31 or m = −2^31 */
     f = m - (float)ti;                      /* same sign as m: ties go away from zero */
-    return ti + (f >= 0.5f ? 1 : (f <= -0.5f ? -1 : 0));
+    return ti + (f >= 0.5f ? 1 : (f <= -0.5f ? -1 : 0)); /* |f| < 1/2 once |m| >= 2^23 */
   }
   if (rounding == TT_ROUND_STOCHASTIC) {
     const float u = tt_rng_uniform(rng);    /* drawn first: the stream is data-independent */

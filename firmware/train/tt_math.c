@@ -145,19 +145,20 @@ static const float C1 = 4.1666667908e-02f, C2 = -1.3888889225e-03f, C3 = 2.48015
 static const float S1 = -1.6666667163e-01f, S2 = 8.3333337680e-03f, S3 = -1.9841270114e-04f,
                    S4 = 2.7557314297e-06f, S5 = -2.5050759689e-08f, S6 = 1.5896910177e-10f;
 
-/* cos(x + y) for |x| <= π/4, y a tiny tail of x. */
+/* cos(x + y) for |x| <= π/4, y a tiny tail of x. cos = 1 − x²/2 + x⁴·c(x²) − x·y, with
+ * the two large terms kept exact so the final addition is the only full rounding
+ * (< 0.6 ulp): x = xh + xl with xh of 12 bits makes xh² exact, and 1 − xh²/2 is split
+ * into t + e exactly (Fast2Sum, 1 >= xh²/2). fdlibm's float kernel rounds 1 − x/4 and
+ * x²/2 − x/4 separately and reaches 1.2 ulp. */
 static float kernel_cos(float x, float y) {
   const uint32_t ix = to_bits(x) & 0x7fffffffu;
-  const float z = x * x;
+  const float xh = from_bits(to_bits(x) & 0xfffff000u), xl = x - xh;
+  const float zh = xh * xh, zl = xl * (x + xh);  /* x² = zh + zl (zl rounded, tiny) */
+  const float z = zh + zl;
   const float r = z * (C1 + z * (C2 + z * (C3 + z * (C4 + z * (C5 + z * C6)))));
-  float qx, hz, a;
+  const float hw = 0.5f * zh, t = 1.0f - hw, e = (1.0f - t) - hw;
   if (ix < 0x32000000u) return 1.0f;        /* |x| < 2^-27 */
-  if (ix < 0x3e99999au)                     /* |x| < 0.3 */
-    return 1.0f - (0.5f * z - (z * r - x * y));
-  qx = ix > 0x3f480000u ? 0.28125f : from_bits(ix - 0x01000000u); /* ~|x|/4, exact split */
-  hz = 0.5f * z - qx;
-  a = 1.0f - qx;
-  return a - (hz - (z * r - x * y));
+  return t + (e - (0.5f * zl - (z * r - x * y)));
 }
 
 /* sin(x + y) for |x| <= π/4. */

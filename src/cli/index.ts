@@ -46,6 +46,7 @@ export async function main(argv: string[]): Promise<void> {
         .option('scale', { type: 'number', describe: 'input scale: real = (raw*scale - mean)/std (default 1/255 for uint8 data)' })
         .option('mean', { type: 'string', describe: 'per-channel mean, comma separated (default 0)' })
         .option('std', { type: 'string', describe: 'per-channel std, comma separated (default 1)' })
+        .option('invert', { type: 'boolean', default: false, describe: 'invert uint8 samples (255 - raw): a domain shift to adapt to' })
         .option('print-logits', { type: 'boolean', default: false, describe: 'firmware prints every sample\'s int8 logits' })
         .example('$0 gen --board stm32f746 --out out', 'bundled model and Fashion-MNIST')
         .example('$0 gen --scheme bias+last:2 --lr 0.01 --epochs 1 --eval-every 250 --out out', 'train on the device')
@@ -56,7 +57,7 @@ export async function main(argv: string[]): Promise<void> {
           evalSamples: a['eval-samples'], calibSamples: a['calib-samples'],
           scale: a.scale, mean: numberList(a.mean), std: numberList(a.std), printLogits: a['print-logits'],
           lr: a.lr, lrSchedule: a['lr-schedule'], steps: a.steps, epochs: a.epochs, evalEvery: a['eval-every'],
-          trainSamples: a['train-samples'], rounding: a.rounding as Rounding, seed: a.seed, classes: a.classes,
+          trainSamples: a['train-samples'], rounding: a.rounding as Rounding, seed: a.seed, classes: a.classes, invert: a.invert,
           log: say(a.quiet || a.json),
         });
         const mem = r.report.memory as Record<string, number>;
@@ -66,6 +67,7 @@ export async function main(argv: string[]): Promise<void> {
       .command('build <out>', 'compile a generated project (arm-none-eabi-gcc, or the host compiler)', (y) => y
         .positional('out', { type: 'string', demandOption: true, describe: 'project folder written by gen' })
         .option('target', { choices: ['emu', 'board', 'host'] as const, default: 'emu' as const, describe: 'emu: linked for QEMU; board: for the real board; host: this machine' })
+        .option('invert', { type: 'boolean', default: false, describe: 'invert uint8 samples (255 - raw): a domain shift to adapt to' })
         .option('print-logits', { type: 'boolean', default: false, describe: 'firmware prints every sample\'s logits' })
         .example('$0 build out', 'ELF for the emulator, with flash/SRAM use')
         .example('$0 build out --target host', 'the same C as a host program'),

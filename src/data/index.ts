@@ -37,6 +37,8 @@ export interface LoadOptions {
   maxTest?: number;
   /** When given, every label must be in [0, numClasses). */
   numClasses?: number;
+  /** Use 255 − raw for uint8 data (a sensor of the opposite polarity: a domain shift to adapt to). */
+  invert?: boolean;
 }
 
 /** What the format readers hand back before normalization. */
@@ -86,10 +88,14 @@ function load(dir: string, opts: LoadOptions): Dataset {
   if (rawTrain.uint8 !== rawTest.uint8 && opts.normalize?.scale === undefined) {
     throw new TinytrainError(`${dir}: train data is ${rawTrain.uint8 ? 'uint8' : 'float'} but test data is ${rawTest.uint8 ? 'uint8' : 'float'}; give an explicit scale`, 'DATA_ARG');
   }
+  if (opts.invert && !(rawTrain.uint8 && rawTest.uint8)) {
+    throw new TinytrainError(`${dir}: --invert needs uint8 samples (255 - value); this data is float`, 'DATA_ARG');
+  }
   const finish = (r: RawSplit): Split => {
     checkLabels(r, opts.numClasses);
     if (!r.uint8) checkFinite(r);
-    return { x: normalizeSamples(r.values, r.count, shape, norm), y: Int32Array.from(r.labels), count: r.count, shape: [...shape] };
+    const values = opts.invert ? Uint8Array.from(r.values, (v) => 255 - v) : r.values;
+    return { x: normalizeSamples(values, r.count, shape, norm), y: Int32Array.from(r.labels), count: r.count, shape: [...shape] };
   };
   const train = finish(rawTrain);
   const test = finish(rawTest);
@@ -98,7 +104,7 @@ function load(dir: string, opts: LoadOptions): Dataset {
   return {
     train, test, normalize: norm,
     source: `${format}:${dir}`,
-    notes: [note('train', rawTrain), note('test', rawTest), `normalization: ${describeNormalize(norm)}`],
+    notes: [note('train', rawTrain), note('test', rawTest), ...(opts.invert ? ['inverted: raw -> 255 - raw'] : []), `normalization: ${describeNormalize(norm)}`],
   };
 }
 

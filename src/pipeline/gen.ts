@@ -46,6 +46,8 @@ export interface GenOptions {
   seed?: number;
   /** Replace the classifier with a fresh one for this many classes. */
   classes?: number;
+  /** Invert uint8 samples (255 - raw) before normalization. */
+  invert?: boolean;
   log?: (line: string) => void;
 }
 
@@ -73,6 +75,7 @@ export async function gen(opts: GenOptions): Promise<GenResult> {
     maxTrain: Math.max(opts.calibSamples, opts.trainSamples ?? DEFAULT_TRAIN_SAMPLES),
     maxTest: opts.evalSamples,
     numClasses: graph.shapes[graph.output][1],
+    invert: opts.invert,
   });
   const sampleLen = c * h * w;
   const split = (x: Float32Array, n: number): Float32Array[] => Array.from({ length: n }, (_, i) => x.subarray(i * sampleLen, (i + 1) * sampleLen));
