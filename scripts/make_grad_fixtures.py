@@ -35,8 +35,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'grad')
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.normpath(os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'grad'))
 SEED = 20261121
 TIE_EPS = 1e-3
 torch.set_default_dtype(torch.float64)

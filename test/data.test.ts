@@ -146,6 +146,22 @@ describe('data: IDX folders', () => {
     f.train.forEach((v, i) => assert.strictEqual(s.train.x[i], v - 128));
   });
 
+  it('invert maps uint8 raw to 255 - raw before normalization, and refuses float data', () => {
+    const f = makeIdxDir({ nTrain: 3, nTest: 2, gz: true });
+    const ds = loadDataset(f.dir, { inputShape: [1, 4, 3], invert: true, normalize: { mean: [0.5], std: [0.25] } });
+    f.train.forEach((v, i) => assert.strictEqual(ds.train.x[i], Math.fround(((255 - v) / 255 - 0.5) / 0.25)));
+    f.test.forEach((v, i) => assert.strictEqual(ds.test.x[i], Math.fround(((255 - v) / 255 - 0.5) / 0.25)));
+    assert.deepStrictEqual(Array.from(ds.train.y), Array.from(f.ytr));
+    assert.ok(ds.notes.some((n) => n.includes('inverted')), ds.notes.join('; '));
+    const dir = makeNpyDir({
+      x_train: { descr: '<f4', shape: [1, 4, 3], data: new Float32Array(12) },
+      y_train: { descr: '|u1', shape: [1], data: new Uint8Array(1) },
+      x_test: { descr: '<f4', shape: [1, 4, 3], data: new Float32Array(12) },
+      y_test: { descr: '|u1', shape: [1], data: new Uint8Array(1) },
+    });
+    throwsTT(() => loadDataset(dir, { inputShape: [1, 4, 3], invert: true }), 'DATA_ARG', 'invert', 'float');
+  });
+
   it('accepts a [1,C,H,W] input shape (batch dimension dropped)', () => {
     const f = makeIdxDir({ nTrain: 2, nTest: 1, gz: false });
     assert.deepStrictEqual(loadDataset(f.dir, { inputShape: [1, 1, 4, 3] }).train.shape, [1, 4, 3]);

@@ -848,49 +848,79 @@ describe('training kernels (C runtime, firmware/train)', function () {
       assert.ok(Math.abs(bmean - (5 + f32(0.37))) < 5 * Math.sqrt(0.37 * 0.63 / N), `bias mean ${bmean}`);
     });
 
-    it('STOCHASTIC draws in the documented order (o, selected channel, ky, kx), one per updated weight', function () {
+    it('STOCHASTIC draws in the documented order (o, selected channel, ky, kx), one per updated weight, in every conv kernel', function () {
       const r = mulberry32(SEED ^ 0x0d);
-      const g: Geom = { inC: 6, inH: 5, inW: 5, outC: 4, outH: 3, outW: 3, kh: 3, kw: 3, sh: 2, sw: 2, pt: 1, pl: 1, groups: 2 };
-      const sel = [0, 2, 5];
-      const op = randConvOperands(r, g);
-      const cg = toConvGeom(g);
-      const xr = op.xq.map((q) => op.xScale * (q - op.xZp));
-      const ipg = g.inC / g.groups, opg = g.outC / g.groups, k2 = g.kh * g.kw;
-      // G from the definition (the conv is linear in w: one pass per weight)
-      const gw = op.wq.map((_, i) => {
-        const e = fill(op.wq.length, 0);
-        e[i] = 1;
-        return dot(op.dy, convFwd(g, xr, e));
-      });
-      let peak = 0;
-      gw.forEach((v, i) => { peak = Math.max(peak, Math.abs(v / op.ws[Math.floor(i / (ipg * k2))])); });
-      const lr = f32(6 / peak);
-      const seed = 424242;
-      const res = parseUpdate(runCmds([convupCmd(FN_CONV, cg, {
-        xScale: op.xScale, xZp: op.xZp, rounding: ROUND_STOCHASTIC, seed, steps: 1, lr, sel, w: op.wq, ws: op.ws,
-        master: null, xs: gather(op.xq, g.inH * g.inW, sel), dy: op.dy,
-      })])[0], op.wq.length, false);
-      let st = seed, draws = 0, compared = 0, ambiguous = 0;
+      const shapes: [Geom, number[], number[]][] = [
+        [{ inC: 6, inH: 5, inW: 5, outC: 4, outH: 3, outW: 3, kh: 3, kw: 3, sh: 2, sw: 2, pt: 1, pl: 1, groups: 2 }, [0, 2, 5], [FN_CONV]],
+        [{ inC: 5, inH: 6, inW: 6, outC: 5, outH: 6, outW: 6, kh: 3, kw: 3, sh: 1, sw: 1, pt: 1, pl: 1, groups: 5 }, [1, 3, 4], [FN_CONV, FN_DW]],
+        [{ inC: 9, inH: 3, inW: 3, outC: 7, outH: 3, outW: 3, kh: 1, kw: 1, sh: 1, sw: 1, pt: 0, pl: 0, groups: 1 }, [0, 4, 5, 8], [FN_CONV, FN_PW]],
+      ];
       const problems: string[] = [];
-      for (let o = 0; o < g.outC; o++) for (const i of sel) {
-        const grp = Math.floor(o / opg);
-        if (i < grp * ipg || i >= (grp + 1) * ipg) continue;
-        for (let t = 0; t < k2; t++) {
-          const idx = (o * ipg + (i - grp * ipg)) * k2 + t;
-          st = xorshift(st);
-          draws++;
-          const u = uniformOf(st);
-          const d = (-lr * gw[idx]) / op.ws[o];
-          const tr = Math.trunc(d), s = d - tr + u;
-          if (Math.abs(s - Math.round(s)) < 1e-4) { ambiguous++; continue; }
-          compared++;
-          const want = Math.max(-127, Math.min(127, op.wq[idx] + tr + Math.floor(s)));
-          if (res.q[idx] !== want) problems.push(`w[${idx}] ${res.q[idx]} expected ${want}`);
+      for (const [g, sel, fns] of shapes) {
+        const op = randConvOperands(r, g);
+        const cg = toConvGeom(g);
+        const xr = op.xq.map((q) => op.xScale * (q - op.xZp));
+        const ipg = g.inC / g.groups, opg = g.outC / g.groups, k2 = g.kh * g.kw;
+        // G from the definition (the conv is linear in w: one pass per weight)
+        const gw = op.wq.map((_, i) => {
+          const e = fill(op.wq.length, 0);
+          e[i] = 1;
+          return dot(op.dy, convFwd(g, xr, e));
+        });
+        let peak = 0;
+        gw.forEach((v, i) => { peak = Math.max(peak, Math.abs(v / op.ws[Math.floor(i / (ipg * k2))])); });
+        const lr = f32(6 / peak);
+        const seed = 424242;
+        const out = runCmds(fns.map((fn) => convupCmd(fn, cg, {
+          xScale: op.xScale, xZp: op.xZp, rounding: ROUND_STOCHASTIC, seed, steps: 1, lr, sel, w: op.wq, ws: op.ws,
+          master: null, xs: gather(op.xq, g.inH * g.inW, sel), dy: op.dy,
+        })));
+        out.forEach((line, f) => {
+          const res = parseUpdate(line, op.wq.length, false);
+          let st = seed, draws = 0, compared = 0, ambiguous = 0;
+          for (let o = 0; o < g.outC; o++) for (const i of sel) {
+            const grp = Math.floor(o / opg);
+            if (i < grp * ipg || i >= (grp + 1) * ipg) continue;
+            for (let t = 0; t < k2; t++) {
+              const idx = (o * ipg + (i - grp * ipg)) * k2 + t;
+              st = xorshift(st);
+              draws++;
+              const u = uniformOf(st);
+              const d = (-lr * gw[idx]) / op.ws[o];
+              const tr = Math.trunc(d), s = d - tr + u;
+              if (Math.abs(s - Math.round(s)) < 1e-4) { ambiguous++; continue; }
+              compared++;
+              const want = Math.max(-127, Math.min(127, op.wq[idx] + tr + Math.floor(s)));
+              if (res.q[idx] !== want) problems.push(`fn${fns[f]} w[${idx}] ${res.q[idx]} expected ${want}`);
+            }
+          }
+          if (res.state !== st) problems.push(`fn${fns[f]}: rng state ${res.state} after ${draws} draws`);
+          if (!(compared > 20 && ambiguous < 3)) problems.push(`fn${fns[f]}: ${compared} compared, ${ambiguous} ambiguous`);
+        });
+      }
+      assert.deepStrictEqual(problems, []);
+    });
+
+    it('sel = NULL means channels 0..n_sel−1 in every update kernel', function () {
+      const r = mulberry32(SEED ^ 0x5e1);
+      const shapes: [Geom, number[]][] = [
+        [{ inC: 4, inH: 4, inW: 4, outC: 4, outH: 2, outW: 2, kh: 3, kw: 3, sh: 2, sw: 2, pt: 1, pl: 1, groups: 2 }, [FN_CONV]],
+        [{ inC: 4, inH: 4, inW: 4, outC: 4, outH: 4, outW: 4, kh: 3, kw: 3, sh: 1, sw: 1, pt: 1, pl: 1, groups: 4 }, [FN_DW]],
+        [{ inC: 4, inH: 2, inW: 2, outC: 3, outH: 2, outW: 2, kh: 1, kw: 1, sh: 1, sw: 1, pt: 0, pl: 0, groups: 1 }, [FN_PW]],
+      ];
+      for (const [g, fns] of shapes) {
+        const op = randConvOperands(r, g);
+        const nSel = 3;
+        const base: UpdateArgs = {
+          xScale: op.xScale, xZp: op.xZp, rounding: ROUND_STOCHASTIC, seed: 77, steps: 1, lr: f32(0.5), sel: range(nSel),
+          w: op.wq, ws: op.ws, master: null, xs: gather(op.xq, g.inH * g.inW, range(nSel)), dy: op.dy,
+        };
+        for (const fn of fns) {
+          const out = runCmds([convupCmd(fn, toConvGeom(g), base), convupCmd(fn, toConvGeom(g), { ...base, sel: null, nSel })]);
+          assert.deepStrictEqual(out[1], out[0], `fn${fn}`);
+          assert.notDeepStrictEqual(out[0].slice(0, -1), op.wq.map(String), `fn${fn}: something moved`);
         }
       }
-      assert.strictEqual(res.state, st, 'rng state after one draw per selected weight');
-      assert.deepStrictEqual(problems, []);
-      assert.ok(compared > 50 && ambiguous < 3, `${compared} compared, ${ambiguous} ambiguous (${draws} draws)`);
     });
 
     it('MASTER keeps fractional updates NEAREST loses: 10 steps of Δ = ±0.3 move q by ±3 (NEAREST: 0)', function () {
@@ -913,19 +943,35 @@ describe('training kernels (C runtime, firmware/train)', function () {
       assert.deepStrictEqual(parseUpdate(out[4], 1, false).q, [100]);
     });
 
-    it('NEAREST rounds half away from zero, exactly (also for |Δ| < 1 and near-.5 float values)', function () {
-      // Δ = lr·x with lr = 2^-k: exact binary fractions, so the expected result is exact.
-      const cases: [number, number, number][] = [ // q, Δ, expected
-        [0, 0.5, 1], [0, -0.5, -1], [1, 0.5, 2], [-1, -0.5, -2], [3, -2.5, 1], [-3, 2.5, -1], [-3, 0.5, -3],
-        [3, -0.5, 3], [0, 0.25, 0], [0, -0.75, -1], [126, 0.5, 127], [126, 5, 127], [-126, -0.5, -127],
-        [0, 0.4999999701976776, 0], [1, 0.4999999701976776, 1], [-1, -0.4999999701976776, -1],
-        [2, 0.5000000596046448, 3], [-2, 0.49999997, -2], [0, 0, 0],
+    it('NEAREST and MASTER round half away from zero, exactly, in every update kernel (also near-.5 floats)', function () {
+      // Δ = lr with s_x = s_w = 1, z = 0, x = 1, dy = −1: the expected result is exact.
+      const cases: [number, number][] = [ // q, Δ
+        [0, 0.5], [0, -0.5], [1, 0.5], [-1, -0.5], [3, -2.5], [-3, 2.5], [-3, 0.5], [3, -0.5], [0, 0.25],
+        [0, -0.75], [126, 0.5], [126, 5], [-126, -0.5], [0, 0.4999999701976776], [1, 0.4999999701976776],
+        [-1, -0.4999999701976776], [2, 0.5000000596046448], [-2, 0.49999997], [0, 0], [5, -7.5], [-5, 7.5],
+        [100, 60.5], [-100, -60.5], [0, 1.5], [0, -1.5],
       ];
-      const cmds = cases.map(([q, d]) => fcupCmd(1, 1, {
-        xScale: 1, xZp: 0, rounding: ROUND_NEAREST, seed: 1, steps: 1, lr: f32(d), sel: [0], w: [q], ws: [1], master: null, xs: [1], dy: [-1],
-      }));
-      const got = runCmds(cmds).map((l) => parseUpdate(l, 1, false).q[0]);
-      assert.deepStrictEqual(got, cases.map((c) => c[2]));
+      const rha = (v: number): number => Math.sign(v) * Math.floor(Math.abs(v) + 0.5);
+      const g1: ConvGeom = { in_c: 1, in_h: 1, in_w: 1, out_c: 1, out_h: 1, out_w: 1, kh: 1, kw: 1, stride_h: 1, stride_w: 1, pad_t: 0, pad_l: 0, groups: 1 };
+      const cmds: string[] = [];
+      const want: number[] = [];
+      for (const [q, d] of cases) {
+        for (const rounding of [ROUND_NEAREST, ROUND_MASTER]) {
+          // NEAREST rounds q + Δ exactly; MASTER rounds the fp32 sum m = fl(q + Δ).
+          const exact = rounding === ROUND_NEAREST ? q + f32(d) : f32(q + f32(d));
+          const w = Math.max(-127, Math.min(127, rha(exact)));
+          const a: UpdateArgs = {
+            xScale: 1, xZp: 0, rounding, seed: 1, steps: 1, lr: f32(d), sel: [0], w: [q], ws: [1],
+            master: rounding === ROUND_MASTER ? [q] : null, xs: [1], dy: [-1],
+          };
+          for (const fn of [FN_CONV, FN_DW, FN_PW]) { cmds.push(convupCmd(fn, g1, a)); want.push(w); }
+          cmds.push(fcupCmd(1, 1, a)); want.push(w);
+          cmds.push(biasupCmd(1, 1, 1, rounding, 1, 1, f32(d), [q], [1], a.master, [-1])); want.push(rha(exact));
+        }
+      }
+      const got = runCmds(cmds).map((l) => Number(l[0]));
+      const bad = got.map((g, i) => (g === want[i] ? '' : `${cmds[i].slice(0, 40)}…: ${g}, expected ${want[i]}`)).filter((m) => m);
+      assert.deepStrictEqual(bad, []);
     });
 
     it('weights stay in [-127, 127] under any Δ in every mode; unselected channels and NaN gradients change nothing', function () {
@@ -949,8 +995,13 @@ describe('training kernels (C runtime, firmware/train)', function () {
         }
       }
       let extremes = 0;
+      const updated = mask.filter((m) => m).length * 3; // selected weights × steps
+      let afterDraws = 3;
+      for (let i = 0; i < updated; i++) afterDraws = xorshift(afterDraws);
       runCmds(cmds).forEach((line, c) => {
         const res = parseUpdate(line, inputs[c].length, c >= 6);
+        // STOCHASTIC draws once per selected weight whatever the gradient (NaN included)
+        if (c >= 3 && c < 6) assert.strictEqual(res.state, afterDraws, `case ${c}: rng state`);
         res.q.forEach((q, i) => {
           const o = Math.floor(i / (4 * 9));
           if (!mask[i] || (c % 3 === 1 && o === 0)) {
@@ -979,15 +1030,19 @@ describe('training kernels (C runtime, firmware/train)', function () {
         const ws = [1, 1, 1, 1, 1, 0];
         cmds.push(biasupCmd(6, 1, 1, rounding, 9, 1, 1, bias, ws, rounding === ROUND_MASTER ? bias.map((b) => f32(b)) : null, dy));
       }
+      let st = 9;
+      for (let i = 0; i < 6; i++) st = xorshift(st);
       runCmds(cmds).forEach((line, c) => {
         const res = parseUpdate(line, 6, c === 2);
         assert.deepStrictEqual(res.q, [MAX, MIN, MAX, MIN, 77, 5], `mode ${c}`);
+        if (c === 1) assert.strictEqual(res.state, st, 'one draw per bias, NaN included');
       });
     });
 
-    it('invalid labels give a NaN loss and zero dlogits; masks are LSB-first with clear padding bits', function () {
+    it('invalid labels (and a NaN scale) give a NaN loss and zero dlogits; masks are LSB-first with clear padding bits', function () {
       const out = runCmds([
         tok('xent', 4, 0.1, 0, 4, [1, 2, 3, 4]), tok('xent', 4, 0.1, 0, -1, [1, 2, 3, 4]), tok('xent', 0, 0.1, 0, 0, []),
+        tok('xent', 3, NaN, 0, 1, [1, 2, 3]),
         tok('mask', 11, -1, 3, [0, 1, 2, 3, -1, 0, 0, 5, 2, 1, 9]),
         tok('mask', 3, -129, 128, [-128, 0, 127]),
         tok('maskapply', 11, [0x83, 0x05], range(11).map((i) => i + 0.5)),
@@ -996,6 +1051,9 @@ describe('training kernels (C runtime, firmware/train)', function () {
       ]);
       assert.ok(Number.isNaN(num(out[0][0])) && Number.isNaN(num(out[1][0])) && Number.isNaN(num(out[2][0])));
       assert.deepStrictEqual(out[0].slice(1).map(num), [0, 0, 0, 0]);
+      assert.ok(Number.isNaN(num(out[3][0])), 'NaN scale');
+      assert.deepStrictEqual(out[3].slice(1).map(num), [0, 0, 0]);
+      out.splice(3, 1);
       // 0,1,2 in (−1,3) → bits 0,1,2; 3 no; −1 no; 0,0 → bits 5,6; 5 no | 2,1 → bits 0,1; 9 no
       assert.deepStrictEqual(out[3].map(Number), [0x67, 0x03]);
       assert.deepStrictEqual(out[4].map(Number), [0x07]);

@@ -28,7 +28,9 @@ float tt_cosf(float x);   /* |x| <= 8 is enough for schedules */
 typedef enum {
   TT_ROUND_NEAREST = 0,    /* q ← round_half_away(q + Δ) */
   TT_ROUND_STOCHASTIC = 1, /* q ← floor(q + Δ + u), u ~ U[0,1) from the seeded rng */
-  TT_ROUND_MASTER = 2      /* m ← m + Δ (fp32 master copy, int units); q ← round_half_away(m) */
+  TT_ROUND_MASTER = 2      /* m ← m + Δ (fp32 master copy, int units), clamped to q's range
+                              (weights [-127,127], biases ±2^31) so it cannot wind up past
+                              what q can follow; q ← round_half_away(m) */
 } tt_rounding_t;
 
 /* ---- loss --------------------------------------------------------------------- */
@@ -99,7 +101,8 @@ typedef struct {
   int32_t x_zp;
   uint16_t n_sel;            /* number of updated input channels */
   const uint16_t *sel;       /* [n_sel] ascending input-channel indices (depthwise: channels);
-                                the saved input holds exactly these channels, in this order */
+                                the saved input holds exactly these channels, in this order;
+                                NULL means channels 0..n_sel-1 */
   float *master;             /* TT_ROUND_MASTER: [out_c][ipg][kh][kw] like weight, else NULL */
   uint8_t rounding;          /* tt_rounding_t */
 } tt_conv_update_params_t;
@@ -118,7 +121,8 @@ typedef struct {
   float x_scale;
   int32_t x_zp;
   uint16_t n_sel;
-  const uint16_t *sel;       /* selected input features; the saved input holds exactly these */
+  const uint16_t *sel;       /* selected input features; the saved input holds exactly these;
+                                NULL means features 0..n_sel-1 */
   float *master;             /* [out][in] or NULL */
   uint8_t rounding;
 } tt_fc_update_params_t;
