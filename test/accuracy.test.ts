@@ -58,13 +58,13 @@ describe('accuracy on Fashion-MNIST in the emulator', function () {
 
   it('an unseen depthwise-separable model with its own normalization', async () => {
     const dir = path.join(ROOT, 'test', 'fixtures', 'dwsep');
-    const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { normalize: { mean: number[]; std: number[] } };
+    const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { normalization: { mean: number[]; std: number[] } };
     const out = path.join(tmp, 'dwsep');
-    tt(['gen', '--model', path.join(dir, 'model.onnx'), '--data', FMNIST, '--mean', meta.normalize.mean.join(','), '--std', meta.normalize.std.join(','), '--eval-samples', String(N), '--out', out, '--quiet']);
+    tt(['gen', '--model', path.join(dir, 'model.onnx'), '--data', FMNIST, '--mean', meta.normalization.mean.join(','), '--std', meta.normalization.std.join(','), '--eval-samples', String(N), '--out', out, '--quiet']);
     tt(['build', out, '--quiet']);
     const s = JSON.parse(tt(['emulate', out, '--json']).trim().split('\n').pop() as string) as Summary;
     assert.equal(s.exit_code, 0);
-    const ref = await floatAccuracy(path.join(dir, 'model.onnx'), meta.normalize);
+    const ref = await floatAccuracy(path.join(dir, 'model.onnx'), { mean: meta.normalization.mean, std: meta.normalization.std });
     assert.ok(Math.abs(s.eval[0].accuracy - ref) <= 0.01, `int8 ${s.eval[0].accuracy} vs float ${ref}`);
   });
 });

@@ -70,7 +70,14 @@ describe('cli: errors a user can cause', function () {
     assert.match(r.stderr, /frobnicate/);
   });
 
-  it('a training scheme is refused until training exists', () => {
-    assertOneLineError(tt(['gen', '--scheme', 'full', '--out', 'o'], tmp), /scheme/);
+  it('a scheme that does not fit the model names the problem', () => {
+    assertOneLineError(tt(['gen', '--scheme', 'last:99', '--out', 'o'], tmp), 'last:99', /trainable layers/);
+    fs.writeFileSync(path.join(tmp, 's.json'), JSON.stringify({ n_bias_update: 3, manual_weight_idx: [40], weight_update_ratio: [1] }));
+    assertOneLineError(tt(['gen', '--scheme', 's.json', '--out', 'o'], tmp), /40/);
+    assert.deepEqual(listing(tmp), ['s.json']);
+  });
+
+  it('--classes that the labels do not fit', () => {
+    assertOneLineError(tt(['gen', '--classes', '4', '--scheme', 'last:1', '--out', 'o'], tmp), /label/);
   });
 });

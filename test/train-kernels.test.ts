@@ -7,7 +7,8 @@
 //  - Math.exp/log/cos for tt_expf/tt_logf/tt_cosf, in ulps.
 // The weight gradient never exists in memory, so it is read back through the update
 // kernels: with rounding MASTER, master = 0 and learning rate lr, master becomes
-// Δ = −lr·G/s_w[o] exactly as computed, hence G = −master·s_w[o]/lr.
+// Δ = −lr·G/s_w[o] exactly as computed, hence G = −master·s_w[o]/lr. The master holds the
+// updated slice only, in each kernel's layout (masterMap below maps it to weight indices).
 // The C driver (test/c/train_driver.c) only plays commands written here.
 import * as assert from 'assert';
 import * as fs from 'fs';
@@ -161,12 +162,13 @@ interface UpdateArgs {
 }
 const selTokens = (a: UpdateArgs): (number | readonly number[])[] =>
   [a.sel ? 1 : 0, a.sel ? a.sel.length : a.nSel ?? 0, a.sel ?? []];
+const masterTokens = (m: readonly number[] | null): (number | readonly number[])[] => (m ? [1, m.length, m] : [0]);
 const convupCmd = (fn: number, g: ConvGeom, a: UpdateArgs): string =>
   tok('convup', fn, geomTokens(g), a.xScale, a.xZp, a.rounding, a.seed, a.steps, a.lr, ...selTokens(a),
-    a.w, a.ws, a.master ? 1 : 0, a.master ?? [], a.xs, a.dy);
+    a.w, a.ws, ...masterTokens(a.master), a.xs, a.dy);
 const fcupCmd = (inF: number, outF: number, a: UpdateArgs): string =>
   tok('fcup', inF, outF, a.xScale, a.xZp, a.rounding, a.seed, a.steps, a.lr, ...selTokens(a),
-    a.w, a.ws, a.master ? 1 : 0, a.master ?? [], a.xs, a.dy);
+    a.w, a.ws, ...masterTokens(a.master), a.xs, a.dy);
 const biasupCmd = (outC: number, plane: number, xScale: number, rounding: number, seed: number, steps: number,
   lr: number, bias: readonly number[], ws: readonly number[], master: readonly number[] | null, dy: readonly number[]): string =>
   tok('biasup', outC, plane, xScale, rounding, seed, steps, lr, bias, ws, master ? 1 : 0, master ?? [], dy);
@@ -179,12 +181,12 @@ const poolbwCmd = (kind: 'avg' | 'max' | 'gap', p: PoolGeom, acc: number, x: rea
 const num = (t: string): number =>
   t === 'nan' || t === '-nan' ? NaN : t === 'inf' ? Infinity : t === '-inf' ? -Infinity : f32(Number(t));
 
-/** Update output: weights (or biases), master (if passed), final rng state. */
-function parseUpdate(line: string[], n: number, hasMaster: boolean): { q: number[]; master: number[]; state: number } {
-  assert.strictEqual(line.length, n * (hasMaster ? 2 : 1) + 1, 'update output length');
+/** Update output: n weights (or biases), nMaster master entries (0: none passed), final rng state. */
+function parseUpdate(line: string[], n: number, nMaster: number): { q: number[]; master: number[]; state: number } {
+  assert.strictEqual(line.length, n + nMaster + 1, 'update output length');
   return {
     q: line.slice(0, n).map(Number),
-    master: hasMaster ? line.slice(n, 2 * n).map(num) : [],
+    master: line.slice(n, n + nMaster).map(num),
     state: Number(line[line.length - 1]),
   };
 }
@@ -237,6 +239,37 @@ function fcSelectedMask(inF: number, outF: number, sel: readonly number[]): bool
   const m: boolean[] = [];
   for (let n = 0; n < outF; n++) for (let k = 0; k < inF; k++) m.push(s.has(k));
   return m;
+}
+
+const FN_FC = -1;
+/** The master layout of each update kernel (tt_train.h): entry k mirrors weight map[k], or
+ * −1 where unused (tt_conv_update_s8: (o, s) with sel[s] outside o's group). Its length is
+ * the slice size: conv out_c·n_sel·kh·kw, depthwise n_sel·kh·kw, pointwise out_c·n_sel;
+ * fc (FN_FC, with in_c = in_features, out_c = out_features, 1x1) out·n_sel. */
+function masterMap(fn: number, g: ConvGeom, sel: readonly number[]): number[] {
+  const ipg = g.in_c / g.groups, opg = g.out_c / g.groups, k2 = g.kh * g.kw;
+  const map: number[] = [];
+  if (fn === FN_DW) {
+    for (const c of sel) for (let t = 0; t < k2; t++) map.push(c * k2 + t);
+    return map;
+  }
+  for (let o = 0; o < g.out_c; o++) {
+    const i0 = Math.floor(o / opg) * ipg;
+    for (const i of sel) for (let t = 0; t < k2; t++) map.push(i >= i0 && i < i0 + ipg ? (o * ipg + i - i0) * k2 + t : -1);
+  }
+  return map;
+}
+const fcGeom = (inF: number, outF: number): ConvGeom => ({
+  in_c: inF, in_h: 1, in_w: 1, out_c: outF, out_h: 1, out_w: 1, kh: 1, kw: 1, stride_h: 1, stride_w: 1, pad_t: 0, pad_l: 0, groups: 1,
+});
+/** The slice of a full per-weight array in a master layout (`unused` where map is −1). */
+const toSlice = (map: readonly number[], full: readonly number[], unused = 0): number[] =>
+  map.map((j) => (j >= 0 ? full[j] : unused));
+/** A master slice spread back over the weights (`rest` where no entry mirrors a weight). */
+function fromSlice(map: readonly number[], slice: readonly number[], n: number, rest = NaN): number[] {
+  const full = fill(n, rest);
+  map.forEach((j, k) => { if (j >= 0) full[j] = slice[k]; });
+  return full;
 }
 
 const convFns = (kernel: string): number[] =>
@@ -506,7 +539,7 @@ describe('training kernels (C runtime, firmware/train)', function () {
     /** G_W (through MASTER, see the header) and G_b for every conv/fc fixture. */
     function checkGradients(kind: 'conv' | 'fc'): void {
       const cmds: string[] = [];
-      interface Plan { f: ConvFixture | FcFixture; fn: number; bias: boolean; lrProbe: number }
+      interface Plan { f: ConvFixture | FcFixture; fn: number; bias: boolean; lrProbe: number; map: number[] }
       const plan: Plan[] = [];
       for (const f of kind === 'conv' ? fixtures<ConvFixture>('conv') : fixtures<FcFixture>('fc')) {
         const w = dec(f.w), ws = dec(f.w_scale), dy = dec(f.dy), dw = dec(f.dw), db = dec(f.db);
@@ -519,26 +552,35 @@ describe('training kernels (C runtime, firmware/train)', function () {
         const xs = isConv ? gather(dec(f.x), f.in_h * f.in_w, f.sel) : gather(dec(f.x), 1, f.sel);
         const args: UpdateArgs = {
           xScale: f.x_scale, xZp: f.x_zp, rounding: ROUND_MASTER, seed: 1, steps: 1, lr: lrProbe,
-          sel: f.sel, w, ws, master: fill(w.length, 0), xs, dy,
+          sel: f.sel, w, ws, master: null, xs, dy,
         };
-        for (const fn of isConv ? convFns(f.kernel) : [-1]) {
-          cmds.push(isConv ? convupCmd(fn, f, args) : fcupCmd(f.in_features, f.out_features, args));
-          plan.push({ f, fn, bias: false, lrProbe });
+        for (const fn of isConv ? convFns(f.kernel) : [FN_FC]) {
+          const map = masterMap(fn, isConv ? f : fcGeom(f.in_features, f.out_features), f.sel);
+          const a = { ...args, master: fill(map.length, 0) };
+          cmds.push(isConv ? convupCmd(fn, f, a) : fcupCmd(f.in_features, f.out_features, a));
+          plan.push({ f, fn, bias: false, lrProbe, map });
         }
         let peakB = 0;
         db.forEach((g, o) => { peakB = Math.max(peakB, Math.abs(g / (f.x_scale * ws[o]))); });
         const lrB = f32(1000 / peakB);
         const plane = isConv ? f.out_h * f.out_w : 1;
         cmds.push(biasupCmd(ws.length, plane, f.x_scale, ROUND_MASTER, 1, 1, lrB, dec(f.bias), ws, fill(ws.length, 0), dy));
-        plan.push({ f, fn: -1, bias: true, lrProbe: lrB });
+        plan.push({ f, fn: -1, bias: true, lrProbe: lrB, map: [] });
       }
       const out = runCmds(cmds);
       const problems: string[] = [];
+      // weights, master over the weights (NaN where no entry), rng state: comparable across layouts
+      const spread = (i: number): string => {
+        const { f, map } = plan[i];
+        const n = dec(f.w).length;
+        const res = parseUpdate(out[i], n, map.length);
+        return JSON.stringify([res.q, fromSlice(map, res.master, n).map(String), res.state]);
+      };
       out.forEach((line, i) => {
-        const { f, fn, bias, lrProbe } = plan[i];
+        const { f, fn, bias, lrProbe, map } = plan[i];
         const ws = dec(f.w_scale);
         if (bias) {
-          const res = parseUpdate(line, ws.length, true);
+          const res = parseUpdate(line, ws.length, ws.length);
           const g = res.master.map((m, o) => (-m * f.x_scale * ws[o]) / lrProbe);
           const e = relErr(g, dec(f.db));
           if (!(e <= 1e-4)) problems.push(`${f.name} bias: G_b relative error ${e}`);
@@ -547,21 +589,24 @@ describe('training kernels (C runtime, firmware/train)', function () {
         const w = dec(f.w), dw = dec(f.dw);
         const mask = 'in_c' in f ? convSelectedMask(f, f.sel) : fcSelectedMask(f.in_features, f.out_features, f.sel);
         const per = w.length / ws.length;
-        const res = parseUpdate(line, w.length, true);
+        const res = parseUpdate(line, w.length, map.length);
+        map.forEach((j, k) => { if (j < 0 && res.master[k] !== 0) problems.push(`${f.name} fn${fn}: unused master entry ${k} written`); });
+        const full = fromSlice(map, res.master, w.length);
         const got: number[] = [], ref: number[] = [];
-        res.master.forEach((m, j) => {
+        full.forEach((m, j) => {
           if (mask[j]) {
-            got.push((-m * ws[Math.floor(j / per)]) / lrProbe);
+            got.push((-m * ws[Math.floor(j / per)]) / lrProbe); // NaN (an error) if no entry mirrors it
             ref.push(dw[j]);
-          } else if (m !== 0 || res.q[j] !== w[j]) {
-            problems.push(`${f.name} fn${fn}: unselected weight ${j} changed`);
+          } else if (!Number.isNaN(m) || res.q[j] !== w[j]) {
+            problems.push(`${f.name} fn${fn}: unselected weight ${j} changed or has a master entry`);
           }
         });
         const e = relErr(got, ref);
         if (!(e <= 1e-4)) problems.push(`${f.name} fn${fn}: G_W relative error ${e}`);
         if (fn > 0) {
-          const general = out[plan.findIndex((p) => p.f === f && p.fn === FN_CONV)];
-          if (line.join(' ') !== general.join(' ')) problems.push(`${f.name} fn${fn}: differs from tt_conv_update_s8`);
+          const general = plan.findIndex((p) => p.f === f && p.fn === FN_CONV);
+          if (spread(i) !== spread(general)) problems.push(`${f.name} fn${fn}: differs from tt_conv_update_s8`);
+          if (fn === FN_PW && line.join(' ') !== out[general].join(' ')) problems.push(`${f.name}: pointwise master layout differs from conv's`);
         }
       });
       assert.deepStrictEqual(problems, []);
@@ -602,7 +647,7 @@ describe('training kernels (C runtime, firmware/train)', function () {
         const { f, fn, bias } = plan[i];
         const ws = dec(f.w_scale);
         if (bias) {
-          const res = parseUpdate(line, ws.length, false);
+          const res = parseUpdate(line, ws.length, 0);
           const exp = dec(f.b_nearest), b = dec(f.bias), db = dec(f.db);
           res.q.forEach((q, o) => {
             if (f.b_ties.includes(o)) return;
@@ -617,7 +662,7 @@ describe('training kernels (C runtime, firmware/train)', function () {
         const w = dec(f.w), exp = dec(f.w_nearest);
         const mask = 'in_c' in f ? convSelectedMask(f, f.sel) : fcSelectedMask(f.in_features, f.out_features, f.sel);
         const tieSet = new Set(f.w_ties);
-        const res = parseUpdate(line, w.length, false);
+        const res = parseUpdate(line, w.length, 0);
         res.q.forEach((q, j) => {
           if (!mask[j]) {
             if (q !== w[j]) problems.push(`${f.name} fn${fn}: unselected weight ${j} changed`);
@@ -706,14 +751,15 @@ describe('training kernels (C runtime, firmware/train)', function () {
           cmds.push(convbwCmd(fn, cg, 0, op.wq, op.ws, op.dy, fill(xr.length, 0)));
           cmds.push(convupCmd(fn, cg, {
             xScale: op.xScale, xZp: op.xZp, rounding: ROUND_MASTER, seed: 1, steps: 1, lr, sel, w: op.wq, ws: op.ws,
-            master: fill(op.wq.length, 0), xs: gather(op.xq, g.inH * g.inW, sel), dy: op.dy,
+            master: fill(masterMap(fn, cg, sel).length, 0), xs: gather(op.xq, g.inH * g.inW, sel), dy: op.dy,
           }));
         }
         const out = runCmds(cmds);
         fns.forEach((fn, k) => {
           const e1 = relErr(out[2 * k].map(num), fdx);
-          const res = parseUpdate(out[2 * k + 1], op.wq.length, true);
-          const gw = res.master.map((m, i) => (-m * op.ws[Math.floor(i / per)]) / lr);
+          const map = masterMap(fn, cg, sel);
+          const res = parseUpdate(out[2 * k + 1], op.wq.length, map.length);
+          const gw = fromSlice(map, res.master, op.wq.length, 0).map((m, i) => (-m * op.ws[Math.floor(i / per)]) / lr);
           const e2 = relErr(gw, fdw);
           if (!(e1 <= 1e-3 && e2 <= 1e-3)) problems.push(`${label} fn${fn}: dx ${e1}, G_W ${e2}`);
         });
@@ -739,11 +785,12 @@ describe('training kernels (C runtime, firmware/train)', function () {
       const lr = f32(1e-3);
       const out = runCmds([
         tok('fcbw', inF, outF, 0, wq, ws, dy, fill(inF, 0)),
-        fcupCmd(inF, outF, { xScale, xZp, rounding: ROUND_MASTER, seed: 1, steps: 1, lr, sel, w: wq, ws, master: fill(wq.length, 0), xs: gather(xq, 1, sel), dy }),
+        fcupCmd(inF, outF, { xScale, xZp, rounding: ROUND_MASTER, seed: 1, steps: 1, lr, sel, w: wq, ws, master: fill(outF * sel.length, 0), xs: gather(xq, 1, sel), dy }),
       ]);
       assert.ok(relErr(out[0].map(num), fdx) <= 1e-3);
-      const res = parseUpdate(out[1], wq.length, true);
-      assert.ok(relErr(res.master.map((m, i) => (-m * ws[Math.floor(i / inF)]) / lr), fdw) <= 1e-3);
+      const map = masterMap(FN_FC, fcGeom(inF, outF), sel);
+      const res = parseUpdate(out[1], wq.length, map.length);
+      assert.ok(relErr(fromSlice(map, res.master, wq.length, 0).map((m, i) => (-m * ws[Math.floor(i / inF)]) / lr), fdw) <= 1e-3);
     });
 
     it('bias: G_b agrees with central differences', function () {
@@ -758,7 +805,7 @@ describe('training kernels (C runtime, firmware/train)', function () {
       const y0 = convFwd(g, xr, wr);
       const fdb = finiteDiff((b) => dot(op.dy, y0.map((v, i) => v + b[Math.floor(i / plane)])), b0, 1e-3);
       const lr = f32(1e-6);
-      const res = parseUpdate(runCmds([biasupCmd(g.outC, plane, op.xScale, ROUND_MASTER, 1, 1, lr, fill(g.outC, 0), op.ws, fill(g.outC, 0), op.dy)])[0], g.outC, true);
+      const res = parseUpdate(runCmds([biasupCmd(g.outC, plane, op.xScale, ROUND_MASTER, 1, 1, lr, fill(g.outC, 0), op.ws, fill(g.outC, 0), op.dy)])[0], g.outC, g.outC);
       assert.ok(relErr(res.master.map((m, o) => (-m * op.xScale * op.ws[o]) / lr), fdb) <= 1e-3);
     });
 
@@ -828,7 +875,7 @@ describe('training kernels (C runtime, firmware/train)', function () {
       });
       const biasCmd = biasupCmd(N, 1, 1, ROUND_STOCHASTIC, 99, 1, f32(0.37), fill(N, 5), fill(N, 1), null, fill(N, -1));
       const out = runCmds([cmd(12345), cmd(12345), cmd(777), biasCmd]);
-      const a = parseUpdate(out[0], N * inF, false);
+      const a = parseUpdate(out[0], N * inF, 0);
       assert.deepStrictEqual(out[1], out[0], 'same seed, same result');
       assert.notDeepStrictEqual(out[2], out[0], 'another seed, another result');
       let st = 12345;
@@ -843,7 +890,7 @@ describe('training kernels (C runtime, firmware/train)', function () {
         assert.ok(Math.abs(sum / N - d) < 5 * sigma, `Δ ${d}: mean ${sum / N} (σ ${sigma})`);
         assert.ok([...seen].every((v) => v === Math.floor(d) || v === Math.floor(d) + 1), `Δ ${d}: values ${[...seen]}`);
       });
-      const b = parseUpdate(out[3], N, false);
+      const b = parseUpdate(out[3], N, 0);
       const bmean = b.q.reduce((s, v) => s + v, 0) / N;
       assert.ok(Math.abs(bmean - (5 + f32(0.37))) < 5 * Math.sqrt(0.37 * 0.63 / N), `bias mean ${bmean}`);
     });
@@ -876,7 +923,7 @@ describe('training kernels (C runtime, firmware/train)', function () {
           master: null, xs: gather(op.xq, g.inH * g.inW, sel), dy: op.dy,
         })));
         out.forEach((line, f) => {
-          const res = parseUpdate(line, op.wq.length, false);
+          const res = parseUpdate(line, op.wq.length, 0);
           let st = seed, draws = 0, compared = 0, ambiguous = 0;
           for (let o = 0; o < g.outC; o++) for (const i of sel) {
             const grp = Math.floor(o / opg);
@@ -933,14 +980,170 @@ describe('training kernels (C runtime, firmware/train)', function () {
         biasupCmd(1, 1, 1, ROUND_MASTER, 5, 10, f32(0.3), [100], [1], [100], [-1]),
         biasupCmd(1, 1, 1, ROUND_NEAREST, 5, 10, f32(0.3), [100], [1], null, [-1]),
       ]);
-      const m = parseUpdate(out[0], 2, true);
+      const m = parseUpdate(out[0], 2, 2);
       assert.deepStrictEqual(m.q, [10, -10]);
       assert.ok(Math.abs(m.master[0] - 10) < 1e-5 && Math.abs(m.master[1] + 10) < 1e-5, `master ${m.master}`);
-      assert.deepStrictEqual(parseUpdate(out[1], 2, false).q, [7, -7]);
-      const s = parseUpdate(out[2], 2, false).q;
+      assert.deepStrictEqual(parseUpdate(out[1], 2, 0).q, [7, -7]);
+      const s = parseUpdate(out[2], 2, 0).q;
       assert.ok(s[0] >= 7 && s[0] <= 17 && s[1] <= -7 && s[1] >= -17, `stochastic ${s}`);
-      assert.deepStrictEqual(parseUpdate(out[3], 1, true).q, [103]);
-      assert.deepStrictEqual(parseUpdate(out[4], 1, false).q, [100]);
+      assert.deepStrictEqual(parseUpdate(out[3], 1, 1).q, [103]);
+      assert.deepStrictEqual(parseUpdate(out[4], 1, 0).q, [100]);
+    });
+
+    // Shapes for the master-layout tests: [label, fn, geometry, sel, expected slice size].
+    const sliceCases: [string, number, ConvGeom, number[], number][] = [
+      ['grouped conv', FN_CONV, toConvGeom({ inC: 6, inH: 5, inW: 5, outC: 4, outH: 3, outW: 3, kh: 3, kw: 3, sh: 2, sw: 2, pt: 1, pl: 1, groups: 2 }), [0, 2, 5], 4 * 3 * 9],
+      ['depthwise as conv', FN_CONV, toConvGeom({ inC: 5, inH: 6, inW: 6, outC: 5, outH: 6, outW: 6, kh: 3, kw: 3, sh: 1, sw: 1, pt: 1, pl: 1, groups: 5 }), [1, 3, 4], 5 * 3 * 9],
+      ['depthwise', FN_DW, toConvGeom({ inC: 5, inH: 6, inW: 6, outC: 5, outH: 6, outW: 6, kh: 3, kw: 3, sh: 1, sw: 1, pt: 1, pl: 1, groups: 5 }), [1, 3, 4], 3 * 9],
+      ['pointwise', FN_PW, toConvGeom({ inC: 9, inH: 3, inW: 3, outC: 7, outH: 3, outW: 3, kh: 1, kw: 1, sh: 1, sw: 1, pt: 0, pl: 0, groups: 1 }), [0, 4, 5, 8], 7 * 4],
+      ['fc', FN_FC, fcGeom(12, 5), [0, 3, 4, 9, 11], 5 * 5],
+    ];
+    /** An update command for a slice case (fc included), random operands from r. */
+    function sliceCmd(fn: number, g: ConvGeom, sel: readonly number[], r: Rng, over: Partial<UpdateArgs>): { cmd: string; a: UpdateArgs } {
+      const op = randConvOperands(r, {
+        inC: g.in_c, inH: g.in_h, inW: g.in_w, outC: g.out_c, outH: g.out_h, outW: g.out_w, kh: g.kh, kw: g.kw,
+        sh: g.stride_h, sw: g.stride_w, pt: g.pad_t, pl: g.pad_l, groups: g.groups,
+      });
+      const a: UpdateArgs = {
+        xScale: op.xScale, xZp: op.xZp, rounding: ROUND_MASTER, seed: 11, steps: 3, lr: f32(0.3), sel, w: op.wq, ws: op.ws,
+        master: null, xs: gather(op.xq, g.in_h * g.in_w, sel), dy: op.dy, ...over,
+      };
+      return { cmd: fn === FN_FC ? fcupCmd(g.in_c, g.out_c, a) : convupCmd(fn, g, a), a };
+    }
+
+    it('the master holds the updated slice only, in each kernel\'s layout; entries after it (and unused ones) are never touched', function () {
+      const GUARDS = [1234.5, -7.25, NaN, 3e38, 0, -0.5];
+      const problems: string[] = [];
+      for (const [label, fn, g, sel, size] of sliceCases) {
+        const map = masterMap(fn, g, sel);
+        assert.strictEqual(map.length, size, `${label}: slice size`);
+        const mask = fn === FN_FC ? fcSelectedMask(g.in_c, g.out_c, sel) : convSelectedMask(g, sel);
+        // every selected weight has exactly one entry, no other weight has one
+        const mirrored = map.filter((j) => j >= 0).sort((x, y) => x - y);
+        assert.deepStrictEqual(mirrored, mask.map((m, j) => (m ? j : -1)).filter((j) => j >= 0), `${label}: entries`);
+        const seed = SEED ^ (0x51 + fn);
+        // exact size (the driver's guard bytes catch writes just outside) vs the slice + guard values
+        const exact = sliceCmd(fn, g, sel, mulberry32(seed), { master: fill(size, NaN) });
+        const padded = sliceCmd(fn, g, sel, mulberry32(seed), { master: [...fill(size, NaN), ...GUARDS] });
+        const out = runCmds([exact.cmd, padded.cmd]);
+        const n = exact.a.w.length;
+        const a = parseUpdate(out[0], n, size), b = parseUpdate(out[1], n, size + GUARDS.length);
+        const tail = b.master.slice(size);
+        if (!tail.every((v, i) => Object.is(v, f32(GUARDS[i])) || (Number.isNaN(v) && Number.isNaN(GUARDS[i]))))
+          problems.push(`${label}: values after the slice changed: ${tail}`);
+        if (JSON.stringify([a.q, a.master.map(String), a.state]) !== JSON.stringify([b.q, b.master.slice(0, size).map(String), b.state]))
+          problems.push(`${label}: the guard values changed the result`);
+        map.forEach((j, k) => {
+          if (j < 0 && !Number.isNaN(a.master[k])) problems.push(`${label}: unused entry ${k} written`);
+          if (j >= 0 && !(a.master[k] >= -127 && a.master[k] <= 127)) problems.push(`${label}: entry ${k} = ${a.master[k]} not set`);
+        });
+        a.q.forEach((q, j) => { if (!mask[j] && q !== exact.a.w[j]) problems.push(`${label}: unselected weight ${j} changed`); });
+        if (!a.q.some((q, j) => q !== exact.a.w[j])) problems.push(`${label}: nothing moved`);
+      }
+      assert.deepStrictEqual(problems, []);
+    });
+
+    it('lazy init: an unset (NaN) master entry starts from q — the same bits as master = q, weights and biases', function () {
+      const problems: string[] = [];
+      const cmds: string[] = [];
+      const labels: string[] = [];
+      for (const [label, fn, g, sel] of sliceCases) {
+        const map = masterMap(fn, g, sel);
+        for (const lr of [f32(0.02), f32(0.3), f32(40)]) { // fractions only, some integer steps, clamping
+          for (const steps of [1, 5]) {
+            const seed = SEED ^ Math.round(lr * 1000) ^ (fn << 8) ^ steps;
+            const lazy = sliceCmd(fn, g, sel, mulberry32(seed), { lr, steps, master: fill(map.length, NaN) });
+            const w = lazy.a.w.map((v, i) => (i % 5 === 0 ? -128 : v)); // −128 too: m starts at −128, then clamps
+            const again = sliceCmd(fn, g, sel, mulberry32(seed), { lr, steps, w, master: fill(map.length, NaN) });
+            const set = sliceCmd(fn, g, sel, mulberry32(seed), { lr, steps, w, master: toSlice(map, w, NaN) });
+            cmds.push(again.cmd, set.cmd);
+            labels.push(`${label} lr ${lr} steps ${steps}`);
+          }
+        }
+      }
+      // biases: large values too ((float)q rounds above 2^24), NaN gradients leave the entry unset
+      const bias = [0, 5, -77, 16777217, -33554435, 2 ** 31 - 1, -(2 ** 31), 1000];
+      const dy = [0.3, -1.7, 0.01, 2.5, -3, 1e-3, -1e-3, 0.7];
+      for (const lr of [f32(0.05), f32(3)]) {
+        cmds.push(biasupCmd(8, 1, f32(0.5), ROUND_MASTER, 1, 4, lr, bias, fill(8, f32(0.25)), fill(8, NaN), dy));
+        cmds.push(biasupCmd(8, 1, f32(0.5), ROUND_MASTER, 1, 4, lr, bias, fill(8, f32(0.25)), bias.map(f32), dy));
+        labels.push(`bias lr ${lr}`);
+      }
+      cmds.push(tok('unset'));
+      const out = runCmds(cmds);
+      const unset = out.pop() ?? [];
+      assert.ok(Number.isNaN(num(unset[0])) && unset[1] === '1', `TT_MASTER_UNSET is ${unset}`);
+      labels.forEach((l, i) => {
+        if (out[2 * i].join(' ') !== out[2 * i + 1].join(' ')) problems.push(`${l}: lazy ${out[2 * i].join(' ').slice(0, 200)} vs set ${out[2 * i + 1].join(' ').slice(0, 200)}`);
+      });
+      const nanDy = runCmds([
+        biasupCmd(3, 2, 1, ROUND_MASTER, 1, 3, f32(0.1), [4, -9, 70], [1, 1, 1], [NaN, NaN, NaN], [NaN, 1, 1, -1, 0.125, 0.125]),
+      ]);
+      const nb = parseUpdate(nanDy[0], 3, 3);
+      assert.deepStrictEqual(nb.q, [4, -9, 70]);
+      assert.ok(Number.isNaN(nb.master[0]), `NaN Δ set the bias master: ${nb.master[0]}`);
+      const d = -(f32(0.1) * 0.25); // exact in fp32
+      assert.deepStrictEqual(nb.master.slice(1), [-9, f32(f32(f32(70 + d) + d) + d)], 'set from q by a zero or finite Δ');
+      assert.deepStrictEqual(problems, []);
+    });
+
+    it('MASTER from an unset master accumulates many small steps (|Δ| < 1/2, lost by NEAREST) in every update kernel, exactly', function () {
+      // 1x1 maps and fc, so Δ = −(fl(fl(lr·s_x)/s_w[o])·fl(dy·(x − z))) is known exactly here, and
+      // the expected master is the fp32 sum m = fl(m + Δ) from m = q, clamped; q = round half away.
+      const r = mulberry32(SEED ^ 0xacc);
+      const rha = (v: number): number => Math.sign(v) * Math.floor(Math.abs(v) + 0.5);
+      const g1 = (inC: number, outC: number, groups: number): ConvGeom => ({ ...fcGeom(inC, outC), groups });
+      const cases: [string, number, ConvGeom, number[]][] = [
+        ['grouped conv', FN_CONV, g1(6, 4, 2), [1, 2, 4]],
+        ['depthwise', FN_DW, g1(5, 5, 5), [0, 3, 4]],
+        ['pointwise', FN_PW, g1(6, 5, 1), [0, 2, 5]],
+        ['fc', FN_FC, fcGeom(7, 4), [1, 2, 6]],
+      ];
+      const steps = 150;
+      const cmds: string[] = [];
+      const want: { w0: number[]; w: number[]; m: number[]; map: number[] }[] = [];
+      for (const [label, fn, g, sel] of cases) {
+        const map = masterMap(fn, g, sel);
+        const xScale = f32(0.05), xZp = 3;
+        const x = sel.map(() => randInt(r, -20, 20));
+        const ws = range(g.out_c).map(() => f32(0.02 + 0.05 * r()));
+        const dy = range(g.out_c).map(() => f32(0.5 * randn(r)));
+        const w0 = range(g.out_c * (g.in_c / g.groups)).map(() => randInt(r, -110, 110));
+        // entry e mirrors weight (o, sel[s]) with Δ from dy[o] and x[s]
+        const os = (e: number): [number, number] => (fn === FN_DW ? [sel[e], e] : [Math.floor(e / sel.length), e % sel.length]);
+        let peak = 0;
+        map.forEach((j, e) => { if (j >= 0) { const [o, s] = os(e); peak = Math.max(peak, Math.abs(dy[o] * (x[s] - xZp) * xScale / ws[o])); } });
+        const lr = f32(0.3 / peak); // |Δ| <= 0.3 per step
+        const k = ws.map((v) => f32(f32(lr * xScale) / v));
+        w0[map.find((j) => j >= 0) ?? 0] = 126; // one runs into the clamp (or away from 127)
+        const w = w0.slice(), m = fill(map.length, NaN);
+        let total = 0;
+        map.forEach((j, e) => {
+          if (j < 0) return;
+          const [o, s] = os(e);
+          const d = -f32(k[o] * f32(dy[o] * (x[s] - xZp)));
+          assert.ok(Math.abs(d) < 0.5, `${label}: Δ ${d}`);
+          let v = f32(w0[j]);
+          for (let t = 0; t < steps; t++) v = Math.max(-127, Math.min(127, f32(v + d)));
+          m[e] = v;
+          w[j] = rha(v);
+          total += Math.abs(w[j] - w0[j]);
+        });
+        assert.ok(total >= 10 * sel.length, `${label}: the expected moves are too small (${total})`);
+        const a: UpdateArgs = { xScale, xZp, rounding: ROUND_MASTER, seed: 1, steps, lr, sel, w: w0, ws, master: fill(map.length, NaN), xs: x, dy };
+        const near: UpdateArgs = { ...a, rounding: ROUND_NEAREST, master: null };
+        cmds.push(fn === FN_FC ? fcupCmd(g.in_c, g.out_c, a) : convupCmd(fn, g, a));
+        cmds.push(fn === FN_FC ? fcupCmd(g.in_c, g.out_c, near) : convupCmd(fn, g, near));
+        want.push({ w0, w, m, map });
+      }
+      const out = runCmds(cmds);
+      cases.forEach(([label], c) => {
+        const { w0, w, m, map } = want[c];
+        const res = parseUpdate(out[2 * c], w.length, map.length);
+        assert.deepStrictEqual(res.q, w, `${label}: weights`);
+        assert.deepStrictEqual(res.master.map(String), m.map(String), `${label}: master`);
+        assert.deepStrictEqual(parseUpdate(out[2 * c + 1], w.length, 0).q, w0, `${label}: NEAREST moves nothing`);
+      });
     });
 
     it('NEAREST and MASTER round half away from zero, exactly, in every update kernel (also near-.5 floats)', function () {
@@ -980,6 +1183,7 @@ describe('training kernels (C runtime, firmware/train)', function () {
       const cg = toConvGeom(g);
       const sel = [1, 3];
       const mask = convSelectedMask(cg, sel);
+      const map = masterMap(FN_CONV, cg, sel);
       const cmds: string[] = [];
       const inputs: number[][] = [];
       for (const rounding of [ROUND_NEAREST, ROUND_STOCHASTIC, ROUND_MASTER]) {
@@ -990,7 +1194,9 @@ describe('training kernels (C runtime, firmware/train)', function () {
           inputs.push(op.wq);
           cmds.push(convupCmd(FN_CONV, cg, {
             xScale: op.xScale, xZp: op.xZp, rounding, seed: 3, steps: 3, lr: f32(lr), sel, w: op.wq, ws: op.ws,
-            master: rounding === ROUND_MASTER ? op.wq.map((v) => v) : null, xs: gather(op.xq, 16, sel), dy: op.dy,
+            // the NaN-gradient case starts unset (lazy): a NaN Δ must leave the entry unset
+            master: rounding !== ROUND_MASTER ? null : lr === 1e9 ? fill(map.length, NaN) : toSlice(map, op.wq),
+            xs: gather(op.xq, 16, sel), dy: op.dy,
           }));
         }
       }
@@ -999,7 +1205,7 @@ describe('training kernels (C runtime, firmware/train)', function () {
       let afterDraws = 3;
       for (let i = 0; i < updated; i++) afterDraws = xorshift(afterDraws);
       runCmds(cmds).forEach((line, c) => {
-        const res = parseUpdate(line, inputs[c].length, c >= 6);
+        const res = parseUpdate(line, inputs[c].length, c >= 6 ? map.length : 0);
         // STOCHASTIC draws once per selected weight whatever the gradient (NaN included)
         if (c >= 3 && c < 6) assert.strictEqual(res.state, afterDraws, `case ${c}: rng state`);
         res.q.forEach((q, i) => {
@@ -1012,9 +1218,10 @@ describe('training kernels (C runtime, firmware/train)', function () {
           }
         });
         if (c >= 6) {
-          res.master.forEach((m, i) => {
-            const frozen = !mask[i] || (c % 3 === 1 && i < 4 * 9);
-            assert.ok(frozen ? m === inputs[c][i] : m >= -127 && m <= 127, `master ${m}`);
+          res.master.forEach((m, k) => {
+            const j = map[k];
+            if (c % 3 === 1 && j < 4 * 9) assert.ok(Number.isNaN(m), `master ${k} = ${m}: set by a NaN Δ`);
+            else assert.ok(m >= -127 && m <= 127, `master ${k} = ${m}`);
           });
         }
       });
@@ -1033,7 +1240,7 @@ describe('training kernels (C runtime, firmware/train)', function () {
       let st = 9;
       for (let i = 0; i < 6; i++) st = xorshift(st);
       runCmds(cmds).forEach((line, c) => {
-        const res = parseUpdate(line, 6, c === 2);
+        const res = parseUpdate(line, 6, c === 2 ? 6 : 0);
         assert.deepStrictEqual(res.q, [MAX, MIN, MAX, MIN, 77, 5], `mode ${c}`);
         if (c === 1) assert.strictEqual(res.state, st, 'one draw per bias, NaN included');
       });

@@ -30,8 +30,27 @@ typedef enum {
   TT_ROUND_STOCHASTIC = 1, /* q ← floor(q + Δ + u), u ~ U[0,1) from the seeded rng */
   TT_ROUND_MASTER = 2      /* m ← m + Δ (fp32 master copy, int units), clamped to q's range
                               (weights [-127,127], biases ±2^31) so it cannot wind up past
-                              what q can follow; q ← round_half_away(m) */
+                              what q can follow; q ← round_half_away(m). An unset entry
+                              (TT_MASTER_UNSET) starts from the current q at its first update */
 } tt_rounding_t;
+
+/* Value of a master entry not yet set: the entry starts from the current q (m = (float)q)
+ * at its first update, so master arrays only need filling with it at start-up, without
+ * any geometry. Any NaN works the same. */
+#define TT_MASTER_UNSET (__builtin_nanf(""))
+
+/* One QAS step on an int8 weight, used by the four weight-update kernels: q moves by
+ * d = Δ (int units), rounded by `rounding`, clamped to [-127, 127]; returns the new q.
+ *  NEAREST     round_half_away(q + d), evaluated exactly: d = t + f (t = trunc(d),
+ *              f = d − t is exact), then the tie rule on f and the sign of q + d.
+ *  STOCHASTIC  q + t + floor(f + u), u = tt_rng_uniform (f + u in fp32). The draw is
+ *              taken for every updated element, before any check on d, so the stream
+ *              depends only on the geometry.
+ *  MASTER      m ← clamp(m + d, −127, 127) (the clamp keeps m from winding up beyond
+ *              what q can follow), *master ← m, q ← round_half_away(m). A NaN *master
+ *              (TT_MASTER_UNSET) is first set to (float)q. NULL master: NEAREST.
+ * A NaN d changes nothing: neither q nor *master (an unset entry stays unset). */
+int8_t tt_qas_step_s8(int8_t q, float d, uint8_t rounding, float *master, tt_rng_t *rng);
 
 /* ---- loss --------------------------------------------------------------------- */
 
@@ -103,13 +122,24 @@ typedef struct {
   const uint16_t *sel;       /* [n_sel] ascending input-channel indices (depthwise: channels);
                                 the saved input holds exactly these channels, in this order;
                                 NULL means channels 0..n_sel-1 */
-  float *master;             /* TT_ROUND_MASTER: [out_c][ipg][kh][kw] like weight, else NULL */
+  float *master;             /* TT_ROUND_MASTER: fp32 master copy (int units) of the updated
+                                slice only, else NULL. Entry for weight (o, sel[s], ky, kx):
+                                tt_conv_update_s8       [out_c][n_sel][kh][kw]:
+                                                        ((o·n_sel + s)·kh + ky)·kw + kx; entries
+                                                        for (o, s) with sel[s] outside o's group
+                                                        are unused (never read or written)
+                                tt_depthwise_update_s8  [n_sel][kh][kw]: (s·kh + ky)·kw + kx (o = sel[s])
+                                tt_pointwise_update_s8  [out_c][n_sel]: o·n_sel + s
+                                Fill with TT_MASTER_UNSET at start-up: each entry starts from
+                                its q at its first update. */
   uint8_t rounding;          /* tt_rounding_t */
 } tt_conv_update_params_t;
 
 /* G_W[o,i,k] = Σ_p dy[o,p]·s_x·(x[i, p·stride + k − pad] − z_x) over valid taps, then
- * q_w[o,i,k] moves by Δ = −lr·G_W/s_w[o], rounded by p->rounding, clamped to [-127,127].
- * Only weights whose input channel is selected change. */
+ * q_w[o,i,k] moves by Δ = −lr·G_W/s_w[o], rounded by p->rounding (tt_qas_step_s8),
+ * clamped to [-127,127]. Only weights whose input channel is selected change. The three
+ * give identical weights and draws on a geometry they share; their master layouts differ
+ * (depthwise drops the out_c dimension). */
 void tt_conv_update_s8(const tt_conv_update_params_t *p, const int8_t *x_saved, const float *dy, float lr, tt_rng_t *rng);
 void tt_depthwise_update_s8(const tt_conv_update_params_t *p, const int8_t *x_saved, const float *dy, float lr, tt_rng_t *rng);
 void tt_pointwise_update_s8(const tt_conv_update_params_t *p, const int8_t *x_saved, const float *dy, float lr, tt_rng_t *rng);
@@ -123,7 +153,9 @@ typedef struct {
   uint16_t n_sel;
   const uint16_t *sel;       /* selected input features; the saved input holds exactly these;
                                 NULL means features 0..n_sel-1 */
-  float *master;             /* [out][in] or NULL */
+  float *master;             /* TT_ROUND_MASTER: master copy of the updated slice only,
+                                [out_features][n_sel]: weight (n, sel[s]) at n·n_sel + s
+                                (TT_MASTER_UNSET until its first update); else NULL */
   uint8_t rounding;
 } tt_fc_update_params_t;
 
@@ -135,7 +167,8 @@ typedef struct {
   int32_t *bias;             /* int32 at s_x·s_w[o], in SRAM */
   const float *w_scale;
   float x_scale;
-  float *master;             /* [out_c] or NULL */
+  float *master;             /* TT_ROUND_MASTER: [out_c] (TT_MASTER_UNSET until the first
+                                update: then (float)q, rounded above 2^24); else NULL */
   uint8_t rounding;
 } tt_bias_update_params_t;
 

@@ -1,12 +1,14 @@
 /* tt_bias_update_s32: fused bias gradient + QAS update, one output channel at a time:
  *   G_b[o] = Σ_p dy[o,p] (p = 0..plane−1 in order),  Δ = −(lr/(s_x·s_w[o]))·G_b[o]
- * in int32 units of s_x·s_w[o]. Rounding as for weights (see qas_step_s8 in
- * tt_conv_update_s8.c), evaluated exactly in 64-bit integers — a bias can exceed 2^24,
+ * in int32 units of s_x·s_w[o]. Rounding as for weights (see tt_qas_step_s8 in
+ * tt_train.h), evaluated exactly in 64-bit integers — a bias can exceed 2^24,
  * where fp32 no longer holds every integer — and saturated to int32. MASTER keeps
  * m (fp32, int units) ← clamp(m + Δ, −2^31, 2^31) and sets q = round_half_away(m)
  * saturated to int32: m resolves fractions only while |m| < 2^23 or so (typical biases
- * are far below).
- * A channel with s_x·s_w[o] <= 0 gets Δ = 0; a NaN Δ changes nothing. */
+ * are far below). master is [out_c]; a NaN entry (TT_MASTER_UNSET) is first set to
+ * (float)q (rounded to nearest above 2^24).
+ * A channel with s_x·s_w[o] <= 0 gets Δ = 0; a NaN Δ changes nothing (an unset master
+ * entry stays unset). */
 #include "tt_train.h"
 
 #define TWO31 2147483648.0f
@@ -20,8 +22,11 @@ static int32_t step(int32_t q, float d, uint8_t rounding, float *master, tt_rng_
   int64_t t, v;
   float f;
   if (rounding == TT_ROUND_MASTER && master) {
-    float m = *master + d;
+    float m = *master;
     int32_t ti;
+    if (d != d) return q;                   /* before the lazy set: NaN sets nothing */
+    if (m != m) m = (float)q;               /* TT_MASTER_UNSET: start from the current q */
+    m += d;
     if (m != m) return q;
     m = m > TWO31 ? TWO31 : (m < -TWO31 ? -TWO31 : m);
     *master = m;

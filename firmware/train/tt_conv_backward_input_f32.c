@@ -11,16 +11,7 @@
  * tt_depthwise_/tt_pointwise_backward_input_f32 do the same operations in the same order
  * and give identical bits. */
 #include "tt_train.h"
-
-/* Output indices [*o0, *o1) whose tap k lands inside the input: 0 <= o·s − pad + k < in. */
-static void tap_range(int32_t k, int32_t pad, int32_t s, int32_t in, int32_t out,
-                      int32_t *o0, int32_t *o1) {
-  const int32_t a = pad - k, b = in - 1 + pad - k;
-  int32_t hi = b < 0 ? -1 : b / s;
-  *o0 = a <= 0 ? 0 : (a + s - 1) / s;
-  if (hi > out - 1) hi = out - 1;
-  *o1 = hi + 1;
-}
+#include "tt_conv_geometry.h"
 
 void tt_conv_backward_input_f32(const tt_conv_grad_params_t *p, const float *dy, float *dx,
                                 int accumulate) {
@@ -40,11 +31,11 @@ void tt_conv_backward_input_f32(const tt_conv_grad_params_t *p, const float *dy,
       const float s = p->w_scale[o];
       for (ky = 0; ky < kh; ky++) {
         int32_t oy0, oy1;
-        tap_range(ky, p->pad_t, sh, in_h, out_h, &oy0, &oy1);
+        tt_tap_range(ky, p->pad_t, sh, in_h, out_h, &oy0, &oy1);
         for (kx = 0; kx < kw; kx++) {
           const float wv = s * (float)w[ky * kw + kx];
           int32_t ox0, ox1;
-          tap_range(kx, p->pad_l, sw, in_w, out_w, &ox0, &ox1);
+          tt_tap_range(kx, p->pad_l, sw, in_w, out_w, &ox0, &ox1);
           for (oy = oy0; oy < oy1; oy++) {
             float *d = dxc + (oy * sh - p->pad_t + ky) * in_w + ox0 * sw - p->pad_l + kx;
             const float *gr = dyo + oy * out_w;

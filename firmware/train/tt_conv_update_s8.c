@@ -3,68 +3,18 @@
  * weight at a time: no weight-gradient buffer exists.
  *
  *   G[o,i,ky,kx] = s_x · Σ_{oy,ox valid} dy[o,oy,ox]·(x[i, oy·sh − pt + ky, ox·sw − pl + kx] − z_x)
- *   Δ = −(lr·s_x/s_w[o]) · Σ…   (= −lr·G/s_w[o], int units), applied by qas_step_s8.
+ *   Δ = −(lr·s_x/s_w[o]) · Σ…   (= −lr·G/s_w[o], int units), applied by tt_qas_step_s8.
  * The sum runs oy then ox. Loop (and random draw) order: o, selected channel (sel order),
  * ky, kx. Only input channels in sel change; x_saved holds exactly those channels, plane
  * j for sel[j]. For a group g (o in [g·opg, (g+1)·opg)), the selected channels inside
  * [g·ipg, (g+1)·ipg) are updated; a group without one is untouched. sel == NULL means
  * channels 0..n_sel−1. A channel with s_w[o] <= 0 gets Δ = 0. The depthwise/pointwise
- * variants do the same operations in the same order (identical bits and draws). */
+ * variants do the same operations in the same order (identical bits and draws).
+ * MASTER: the master copy holds the updated slice only, [out_c][n_sel][kh][kw]: weight
+ * (o, sel[s], ky, kx) uses master[((o·n_sel + s)·kh + ky)·kw + kx]; entries for (o, s)
+ * with sel[s] outside o's group are never read or written. */
 #include "tt_train.h"
-
-/* One QAS step on an int8 weight: q moves by d = Δ (int units), rounded by `rounding`,
- * clamped to [-127, 127]. Shared verbatim by the four weight-update files so each
- * kernel file stands alone.
- *  NEAREST     round_half_away(q + d), evaluated exactly: d = t + f (t = trunc(d),
- *              f = d − t is exact), then the tie rule on f and the sign of q + d.
- *  STOCHASTIC  q + t + floor(f + u), u = tt_rng_uniform (f + u in fp32). The draw is
- *              taken for every updated element, before any check on d, so the stream
- *              depends only on the geometry.
- *  MASTER      m ← clamp(m + d, −127, 127) (the clamp keeps m from winding up beyond
- *              what q can follow), q ← round_half_away(m). NULL master: NEAREST.
- * A NaN d changes nothing (the caller skips non-finite losses anyway). */
-static int8_t qas_step_s8(int8_t q, float d, uint8_t rounding, float *master, tt_rng_t *rng) {
-  int32_t t, v;
-  float f;
-  if (rounding == TT_ROUND_MASTER && master) {
-    float m = *master + d;
-    if (m != m) return q;
-    m = m > 127.0f ? 127.0f : (m < -127.0f ? -127.0f : m);
-    *master = m;
-    t = (int32_t)m;
-    f = m - (float)t;                       /* same sign as m: ties go away from zero */
-    return (int8_t)(t + (f >= 0.5f ? 1 : (f <= -0.5f ? -1 : 0)));
-  }
-  if (rounding == TT_ROUND_STOCHASTIC) {
-    const float u = tt_rng_uniform(rng);
-    if (d != d) return q;
-    d = d > 512.0f ? 512.0f : (d < -512.0f ? -512.0f : d);
-    t = (int32_t)d;
-    f = (d - (float)t) + u;                 /* in (−1, 2) */
-    v = q + t + (f >= 1.0f ? 1 : (f < 0.0f ? -1 : 0));
-  } else {
-    if (d != d) return q;
-    d = d > 512.0f ? 512.0f : (d < -512.0f ? -512.0f : d);
-    t = (int32_t)d;
-    f = d - (float)t;                       /* |f| < 1, exact */
-    v = q + t;
-    if (v > 0 || (v == 0 && f > 0.0f))     /* q + d > 0: floor(q + d + 1/2) */
-      v += f >= 0.5f ? 1 : (f < -0.5f ? -1 : 0);
-    else                                    /* q + d <= 0: ceil(q + d − 1/2) */
-      v += f <= -0.5f ? -1 : (f > 0.5f ? 1 : 0);
-  }
-  return (int8_t)(v > 127 ? 127 : (v < -127 ? -127 : v));
-}
-
-/* Output indices [*o0, *o1) whose tap k lands inside the input: 0 <= o·s − pad + k < in. */
-static void tap_range(int32_t k, int32_t pad, int32_t s, int32_t in, int32_t out,
-                      int32_t *o0, int32_t *o1) {
-  const int32_t a = pad - k, b = in - 1 + pad - k;
-  int32_t hi = b < 0 ? -1 : b / s;
-  *o0 = a <= 0 ? 0 : (a + s - 1) / s;
-  if (hi > out - 1) hi = out - 1;
-  *o1 = hi + 1;
-}
+#include "tt_conv_geometry.h"
 
 void tt_conv_update_s8(const tt_conv_update_params_t *p, const int8_t *x_saved, const float *dy,
                        float lr, tt_rng_t *rng) {
@@ -81,23 +31,24 @@ void tt_conv_update_s8(const tt_conv_update_params_t *p, const int8_t *x_saved, 
     for (s = 0; s < p->n_sel; s++) {
       const int32_t i = p->sel ? p->sel[s] : s;
       const int8_t *xs = x_saved + s * plane_in;
-      int32_t widx;
+      int32_t widx, midx;
       if (i < i0 || i >= i0 + ipg) continue;
       widx = (o * ipg + (i - i0)) * kh * kw;
+      midx = (o * p->n_sel + s) * kh * kw;
       for (ky = 0; ky < kh; ky++) {
         int32_t oy0, oy1;
-        tap_range(ky, p->pad_t, sh, in_h, out_h, &oy0, &oy1);
-        for (kx = 0; kx < kw; kx++, widx++) {
+        tt_tap_range(ky, p->pad_t, sh, in_h, out_h, &oy0, &oy1);
+        for (kx = 0; kx < kw; kx++, widx++, midx++) {
           float acc = 0.0f;
           int32_t ox0, ox1;
-          tap_range(kx, p->pad_l, sw, in_w, out_w, &ox0, &ox1);
+          tt_tap_range(kx, p->pad_l, sw, in_w, out_w, &ox0, &ox1);
           for (oy = oy0; oy < oy1; oy++) {
             const int8_t *xr = xs + (oy * sh - p->pad_t + ky) * in_w + ox0 * sw - p->pad_l + kx;
             const float *gr = dyo + oy * out_w;
             for (ox = ox0; ox < ox1; ox++, xr += sw) acc += gr[ox] * (float)(*xr - zp);
           }
-          p->weight[widx] = qas_step_s8(p->weight[widx], -(k * acc), p->rounding,
-                                        p->master ? p->master + widx : 0, rng);
+          p->weight[widx] = tt_qas_step_s8(p->weight[widx], -(k * acc), p->rounding,
+                                           p->master ? p->master + midx : 0, rng);
         }
       }
     }

@@ -2,52 +2,10 @@
  * unpadded, groups 1 convolution (weights [O][I]):
  *   Δ[o,i] = −(lr·s_x/s_w[o]) · Σ_p dy[o,p]·(x_j[p] − z_x),  i = sel[j]
  * summed over pixels p in order; loop and draw order o, j. Identical bits and draws to
- * tt_conv_update_s8 on the same geometry. */
+ * tt_conv_update_s8 on the same geometry. MASTER: the master copy holds the updated slice
+ * only, [out_c][n_sel]: weight (o, sel[j]) uses master[o·n_sel + j] (the same layout as
+ * tt_conv_update_s8's with kh = kw = 1). */
 #include "tt_train.h"
-
-/* One QAS step on an int8 weight: q moves by d = Δ (int units), rounded by `rounding`,
- * clamped to [-127, 127]. Shared verbatim by the four weight-update files so each
- * kernel file stands alone.
- *  NEAREST     round_half_away(q + d), evaluated exactly: d = t + f (t = trunc(d),
- *              f = d − t is exact), then the tie rule on f and the sign of q + d.
- *  STOCHASTIC  q + t + floor(f + u), u = tt_rng_uniform (f + u in fp32). The draw is
- *              taken for every updated element, before any check on d, so the stream
- *              depends only on the geometry.
- *  MASTER      m ← clamp(m + d, −127, 127) (the clamp keeps m from winding up beyond
- *              what q can follow), q ← round_half_away(m). NULL master: NEAREST.
- * A NaN d changes nothing (the caller skips non-finite losses anyway). */
-static int8_t qas_step_s8(int8_t q, float d, uint8_t rounding, float *master, tt_rng_t *rng) {
-  int32_t t, v;
-  float f;
-  if (rounding == TT_ROUND_MASTER && master) {
-    float m = *master + d;
-    if (m != m) return q;
-    m = m > 127.0f ? 127.0f : (m < -127.0f ? -127.0f : m);
-    *master = m;
-    t = (int32_t)m;
-    f = m - (float)t;                       /* same sign as m: ties go away from zero */
-    return (int8_t)(t + (f >= 0.5f ? 1 : (f <= -0.5f ? -1 : 0)));
-  }
-  if (rounding == TT_ROUND_STOCHASTIC) {
-    const float u = tt_rng_uniform(rng);
-    if (d != d) return q;
-    d = d > 512.0f ? 512.0f : (d < -512.0f ? -512.0f : d);
-    t = (int32_t)d;
-    f = (d - (float)t) + u;                 /* in (−1, 2) */
-    v = q + t + (f >= 1.0f ? 1 : (f < 0.0f ? -1 : 0));
-  } else {
-    if (d != d) return q;
-    d = d > 512.0f ? 512.0f : (d < -512.0f ? -512.0f : d);
-    t = (int32_t)d;
-    f = d - (float)t;                       /* |f| < 1, exact */
-    v = q + t;
-    if (v > 0 || (v == 0 && f > 0.0f))     /* q + d > 0: floor(q + d + 1/2) */
-      v += f >= 0.5f ? 1 : (f < -0.5f ? -1 : 0);
-    else                                    /* q + d <= 0: ceil(q + d − 1/2) */
-      v += f <= -0.5f ? -1 : (f > 0.5f ? 1 : 0);
-  }
-  return (int8_t)(v > 127 ? 127 : (v < -127 ? -127 : v));
-}
 
 void tt_pointwise_update_s8(const tt_conv_update_params_t *p, const int8_t *x_saved,
                             const float *dy, float lr, tt_rng_t *rng) {
@@ -58,12 +16,12 @@ void tt_pointwise_update_s8(const tt_conv_update_params_t *p, const int8_t *x_sa
     const float ws = p->w_scale[o];
     const float k = ws > 0.0f ? lr * p->x_scale / ws : 0.0f;
     for (j = 0; j < p->n_sel; j++) {
-      const int32_t widx = o * in_c + (p->sel ? p->sel[j] : j);
+      const int32_t widx = o * in_c + (p->sel ? p->sel[j] : j), midx = o * p->n_sel + j;
       const int8_t *xs = x_saved + j * hw;
       float acc = 0.0f;
       for (px = 0; px < hw; px++) acc += dyo[px] * (float)(xs[px] - zp);
-      p->weight[widx] = qas_step_s8(p->weight[widx], -(k * acc), p->rounding,
-                                    p->master ? p->master + widx : 0, rng);
+      p->weight[widx] = tt_qas_step_s8(p->weight[widx], -(k * acc), p->rounding,
+                                       p->master ? p->master + midx : 0, rng);
     }
   }
 }

@@ -20,7 +20,7 @@ import { copyRuntime } from '../codegen/platform';
 export const DEFAULT_MODEL = path.join(PACKAGE_ROOT, 'models', 'default.onnx');
 export const DEFAULT_DATA = '/usr/share/datasets/fashion-mnist';
 export const DEFAULT_TRAIN_SAMPLES = 1000;
-export const DEFAULT_LR = 0.01;
+export const DEFAULT_LR = 0.003;
 export const DEFAULT_ROUNDING: Rounding = 'stochastic';
 
 export interface GenOptions {

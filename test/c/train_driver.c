@@ -18,15 +18,21 @@
  *          (kind 0 avg, 1 max, 2 global)                     -> dx[]
  *   convup fn in_c in_h in_w out_c out_h out_w kh kw sh sw pt pl groups x_scale x_zp
  *          rounding seed steps lr has_sel n_sel sel[n_sel] w[] w_scale[] has_master
- *          master[] x_saved[n_sel*in_h*in_w] dy[]            -> w[] master[] rng_state
+ *          [n_master master[n_master]] x_saved[n_sel*in_h*in_w] dy[]
+ *                                                            -> w[] master[n_master] rng_state
  *   fcup in out x_scale x_zp rounding seed steps lr has_sel n_sel sel[] w[] w_scale[]
- *          has_master master[] x_saved[n_sel] dy[out]        -> w[] master[] rng_state
+ *          has_master [n_master master[n_master]] x_saved[n_sel] dy[out]
+ *                                                            -> w[] master[n_master] rng_state
  *   biasup out_c plane x_scale rounding seed steps lr bias[] w_scale[] has_master
- *          master[] dy[out_c*plane]                          -> bias[] master[] rng_state
+ *          master[out_c] dy[out_c*plane]                     -> bias[] master[] rng_state
  *   rng seed n / unif seed n                                 -> n values
  *   math fn n xbits[n]  (fn 0 exp, 1 log, 2 cos)             -> result bits[n]
+ *   unset                                                    -> TT_MASTER_UNSET, is_nan
  * Update commands repeat the call `steps` times with the same inputs. has_sel 0 passes
- * sel = NULL. */
+ * sel = NULL; has_master 0 passes master = NULL. The weight master is the updated slice in
+ * the kernel's layout (tt_train.h); its length n_master is given by the caller (a test may
+ * pass more than the slice and check the excess is left alone). Masters may hold "nan"
+ * (TT_MASTER_UNSET). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,6 +331,7 @@ static void run_convup(void) {
   uint16_t *sel = NULL;
   int8_t *w, *xs;
   float *ws, *master = NULL, *dy, lr;
+  size_t mn = 0;
   rd_conv_geometry(&g);
   p.in_c = g.in_c; p.in_h = g.in_h; p.in_w = g.in_w; p.out_c = g.out_c; p.out_h = g.out_h;
   p.out_w = g.out_w; p.kh = g.kh; p.kw = g.kw; p.stride_h = g.stride_h; p.stride_w = g.stride_w;
@@ -344,7 +351,10 @@ static void run_convup(void) {
   w = rd_s8(wn);
   ws = rd_f32(p.out_c);
   has_master = (int)rdi();
-  if (has_master) master = rd_f32(wn);
+  if (has_master) {
+    mn = (size_t)rdi();
+    master = rd_f32(mn);
+  }
   xs = rd_s8(xn);
   dy = rd_f32(yn);
   p.sel = sel; p.weight = w; p.w_scale = ws; p.master = master;
@@ -354,12 +364,12 @@ static void run_convup(void) {
     else tt_pointwise_update_s8(&p, xs, dy, lr, &rng);
   }
   for (s = 0; s < (int)wn; s++) put_i(w[s]);
-  if (master) put_fs(master, wn);
+  if (master) put_fs(master, mn);
   put_u(rng.state);
   if (sel) gfree(sel, p.n_sel * sizeof *sel);
   gfree(w, wn);
   gfree(ws, p.out_c * sizeof *ws);
-  if (master) gfree(master, wn * sizeof *master);
+  if (master) gfree(master, mn * sizeof *master);
   gfree(xs, xn);
   gfree(dy, yn * sizeof *dy);
 }
@@ -368,7 +378,7 @@ static void run_fcup(void) {
   tt_fc_update_params_t p;
   tt_rng_t rng;
   int steps, has_sel, has_master, s;
-  size_t wn;
+  size_t wn, mn = 0;
   uint16_t *sel = NULL;
   int8_t *w, *xs;
   float *ws, *master = NULL, *dy, lr;
@@ -387,18 +397,21 @@ static void run_fcup(void) {
   w = rd_s8(wn);
   ws = rd_f32(p.out_features);
   has_master = (int)rdi();
-  if (has_master) master = rd_f32(wn);
+  if (has_master) {
+    mn = (size_t)rdi();
+    master = rd_f32(mn);
+  }
   xs = rd_s8(p.n_sel);
   dy = rd_f32(p.out_features);
   p.sel = sel; p.weight = w; p.w_scale = ws; p.master = master;
   for (s = 0; s < steps; s++) tt_fc_update_s8(&p, xs, dy, lr, &rng);
   for (s = 0; s < (int)wn; s++) put_i(w[s]);
-  if (master) put_fs(master, wn);
+  if (master) put_fs(master, mn);
   put_u(rng.state);
   if (sel) gfree(sel, p.n_sel * sizeof *sel);
   gfree(w, wn);
   gfree(ws, p.out_features * sizeof *ws);
-  if (master) gfree(master, wn * sizeof *master);
+  if (master) gfree(master, mn * sizeof *master);
   gfree(xs, p.n_sel);
   gfree(dy, p.out_features * sizeof *dy);
 }
@@ -456,6 +469,12 @@ static void run_math(void) {
   }
 }
 
+static void run_unset(void) {
+  const float u = TT_MASTER_UNSET;
+  put_f(u);
+  put_i(u != u);
+}
+
 int main(int argc, char **argv) {
   char cmd[32];
   if (argc != 2 || !(in = fopen(argv[1], "r"))) {
@@ -478,6 +497,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(cmd, "rng")) run_rng(0);
     else if (!strcmp(cmd, "unif")) run_rng(1);
     else if (!strcmp(cmd, "math")) run_math();
+    else if (!strcmp(cmd, "unset")) run_unset();
     else {
       fprintf(stderr, "train_driver: unknown command '%s'\n", cmd);
       return 2;
