@@ -36,7 +36,7 @@ const KERNEL_NAMES = [
 const KERNELS = KERNEL_NAMES.map((n) => path.join(FIRMWARE, 'kernels', `${n}.c`));
 const DRIVER = path.join(ROOT, 'test', 'c', 'kernel_driver.c');
 const ANCHORS = process.env.TT_ANCHORS ??
-  path.resolve(ROOT, '..', 'shared', 'anchors', 'requant-vectors.json');
+  path.resolve(ROOT, 'test', 'fixtures', 'anchors', 'requant-vectors.json');
 const SEED = Number(process.env.TT_SEED ?? 20261121);
 
 // ---------------------------------------------------------------------------------------
