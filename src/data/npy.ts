@@ -119,3 +119,16 @@ function typed(d: NpyDtype, ab: ArrayBuffer, n: number): ArrayLike<number> {
     }
   }
 }
+
+/** A .npy file as numpy writes it (v1 header padded to a multiple of 64 bytes). */
+export function encodeNpy(a: Float32Array | Uint8Array | Int32Array, shape: number[]): Buffer {
+  const descr = a instanceof Float32Array ? '<f4' : a instanceof Int32Array ? '<i4' : '|u1';
+  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const pad = (64 - ((10 + dict.length + 1) % 64)) % 64;
+  const header = `${dict}${' '.repeat(pad)}\n`;
+  const pre = Buffer.alloc(10);
+  pre.write('\x93NUMPY', 0, 'latin1');
+  pre[6] = 1;
+  pre.writeUInt16LE(header.length, 8);
+  return Buffer.concat([pre, Buffer.from(header, 'latin1'), Buffer.from(a.buffer, a.byteOffset, a.byteLength)]);
+}

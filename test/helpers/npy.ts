@@ -1,22 +1,9 @@
 // Writes .npy files the way numpy does (v1 header padded to 64 bytes), for test datasets.
 import * as fs from 'fs';
 import * as path from 'path';
+import { encodeNpy as npyBytes } from '../../src/data/npy';
 
-export type NpyArray = Float32Array | Uint8Array | Int32Array;
-
-const descr = (a: NpyArray): string => (a instanceof Float32Array ? '<f4' : a instanceof Int32Array ? '<i4' : '|u1');
-
-export function npyBytes(a: NpyArray, shape: number[]): Buffer {
-  const dict = `{'descr': '${descr(a)}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  const unpadded = 10 + dict.length + 1;
-  const header = dict + ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
-  const pre = Buffer.alloc(10);
-  pre.write('\x93NUMPY', 0, 'latin1');
-  pre[6] = 1;
-  pre[7] = 0;
-  pre.writeUInt16LE(header.length, 8);
-  return Buffer.concat([pre, Buffer.from(header, 'latin1'), Buffer.from(a.buffer, a.byteOffset, a.byteLength)]);
-}
+export { npyBytes };
 
 /** A dataset folder with x_train/y_train/x_test/y_test for a model input [C,H,W]. */
 export function writeNpyDataset(dir: string, shape: number[], nTrain: number, nTest: number, classes: number, seed = 1): void {

@@ -1,33 +1,3 @@
-// The on-device learning tasks of test/fixtures/tasks/tasks.json, written as uint8 .npy
-// datasets that `tinytrain gen --data` reads (the same images the PyTorch reference uses).
-import * as fs from 'fs';
-import * as path from 'path';
-import { loadDataset } from '../../src/data';
-import { npyBytes } from './npy';
-
-export const FMNIST = '/usr/share/datasets/fashion-mnist';
-const TASKS = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'tasks', 'tasks.json');
-
-export interface Task { train_count: number; test_count: number; invert: boolean; label_map: number[] | null; classes: number }
-
-export function task(name: string): Task {
-  const t = (JSON.parse(fs.readFileSync(TASKS, 'utf8')) as { tasks: Record<string, Task> }).tasks[name];
-  if (!t) throw new Error(`no task ${name}`);
-  return t;
-}
-
-export function writeTaskDataset(name: string, dir: string): Task {
-  const t = task(name);
-  const raw = loadDataset(FMNIST, { inputShape: [1, 28, 28], normalize: { scale: 1 }, maxTrain: t.train_count, maxTest: t.test_count });
-  fs.mkdirSync(dir, { recursive: true });
-  const write = (split: 'train' | 'test', n: number): void => {
-    const s = raw[split];
-    const x = Uint8Array.from(s.x.subarray(0, n * 784), (v) => (t.invert ? 255 - v : v));
-    const y = Int32Array.from(s.y.subarray(0, n), (v) => (t.label_map ? t.label_map[v] : v));
-    fs.writeFileSync(path.join(dir, `x_${split}.npy`), npyBytes(x, [n, 1, 28, 28]));
-    fs.writeFileSync(path.join(dir, `y_${split}.npy`), npyBytes(y, [n]));
-  };
-  write('train', t.train_count);
-  write('test', t.test_count);
-  return t;
-}
+// Tests use the benchmark's task datasets (one definition of the data).
+export { FMNIST, task, writeTaskDataset } from '../../src/bench/tasks';
+export type { Task } from '../../src/bench/tasks';

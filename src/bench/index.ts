@@ -1,0 +1,27 @@
+// `npm run bench -- [--rounding] [--json]`: measurements that are too slow or too noisy
+// for tests. Results are ratios and exact counts, so they are comparable across runs.
+import { roundingBench } from './rounding';
+
+export async function main(argv: string[]): Promise<void> {
+  const json = argv.includes('--json');
+  const log = (s: string): void => { if (!json) process.stdout.write(`${s}\n`); else process.stderr.write(`${s}\n`); };
+  const all = !argv.some((a) => a.startsWith('--') && a !== '--json');
+  const result: Record<string, unknown> = {};
+  if (all || argv.includes('--rounding')) {
+    log('rounding of fractional updates (host build, bit-identical to the device):');
+    const r = await roundingBench(log);
+    for (const [mode, m] of Object.entries(r.means)) {
+      log(`  ${mode.padEnd(10)} mean gain ${(100 * m.gain).toFixed(1)} points, mean final ${(100 * m.after).toFixed(1)}%, mean SRAM ${Math.round(m.sram_bytes)} B, accuracy per KB ${m.accuracy_per_kb.toFixed(5)}`);
+    }
+    log(`  best accuracy per byte: ${r.best}`);
+    result.rounding = r;
+  }
+  if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((e: unknown) => {
+    process.stderr.write(`bench failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  });
+}
