@@ -21,6 +21,10 @@ export const DEFAULT_MODEL = path.join(PACKAGE_ROOT, 'models', 'default.onnx');
 export const DEFAULT_DATA = '/usr/share/datasets/fashion-mnist';
 export const DEFAULT_TRAIN_SAMPLES = 1000;
 export const DEFAULT_LR = 0.003;
+// `npm run bench -- --rounding` (invert and superclass4 tasks, full/bias+last:2/last:3):
+// stochastic gains 38.7 points on average at 59.9 KB planned SRAM, master 39.0 points at
+// 78.9 KB, nearest 18.4 points (it loses every update below half an int8 step). Stochastic
+// is the best accuracy per byte.
 export const DEFAULT_ROUNDING: Rounding = 'stochastic';
 
 export interface GenOptions {
