@@ -107,7 +107,7 @@ describe('toolchain: build and emulate', function () {
     for (const f of [emuBuild.elfPath!, emuBuild.mapPath!, emuBuild.binPath!]) assert.ok(fs.existsSync(f), f);
     assert.equal(s.flash.capacity, 1 << 20);
     assert.equal(s.sram.capacity, 320 * 1024);
-    assert.equal(s.sram.stack, 16384);
+    assert.equal(s.sram.stack, loadBoard('stm32f746').stack_bytes);
     assert.equal(s.sram.guard, 1024);
     assert.equal(s.linkerSymbols.__tt_stack_top, 0x20000000 + 320 * 1024);
     assert.equal(s.linkerSymbols.__tt_flash_start, 0); // TARGET=emu: mps2 memory at 0x0

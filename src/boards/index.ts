@@ -10,7 +10,7 @@
 //   clock_hz      the real board's CPU clock
 //   memory        { flash: {origin, size}, sram: {origin, size} }: the real board's sizes
 //   mpu           true when the core has a PMSAv7 MPU (arms the stack guard)
-//   stack_bytes   main stack size (default 16384); a multiple of stack_guard_bytes
+//   stack_bytes   main stack size (default 4096); a multiple of stack_guard_bytes
 //   stack_guard_bytes  MPU no-access region below the stack (default 1024 with an MPU,
 //                 0 without); a power of two >= 32
 //   emulator      optional { qemu_machine, qemu_cpu, flash_origin, flash_window,
@@ -215,7 +215,7 @@ export function validateBoard(raw: unknown, file: string): Board {
   const guard = o.stack_guard_bytes === undefined ? (mpu ? 1024 : 0) : c.uint(o.stack_guard_bytes, 'stack_guard_bytes');
   if (guard !== 0 && (!isPow2(guard) || guard < 32)) c.fail('stack_guard_bytes', 'must be 0 or a power of two >= 32');
   if (guard !== 0 && !mpu) c.fail('stack_guard_bytes', 'needs an MPU (mpu: true)');
-  const stack = o.stack_bytes === undefined ? 16384 : c.uint(o.stack_bytes, 'stack_bytes');
+  const stack = o.stack_bytes === undefined ? 4096 : c.uint(o.stack_bytes, 'stack_bytes');
   checkStack(c, stack, guard, sram);
   const emulator = o.emulator === undefined ? null : validateEmulator(c, o.emulator, flash, sram);
   if (emulator && guard !== 0 && (emulator.sram_origin + sram.size) % guard !== 0) {

@@ -1,12 +1,13 @@
 // codegen/ stage: QGraph + Plan + Board -> the files of a firmware project and report.json.
 import { Board } from '../boards';
 import { TrainGraph } from '../ir/train';
-import { Plan } from '../memory';
+import { Plan, SramPlan } from '../memory';
 import { linkerContext, makefileContext, renderLinkerScript, renderMakefile } from './platform';
 import { cFloat } from './cformat';
 import { commentText, cStringLiteral } from './names';
 import { generateModel } from './model';
 import { render } from './templates';
+import { renderReportHtml } from './report-html';
 
 export interface TrainingOptions {
   steps: number;
@@ -18,6 +19,7 @@ export interface TrainingOptions {
 
 export interface CodegenInput {
   train: TrainGraph;
+  sram: SramPlan;
   training: TrainingOptions;
   plan: Plan;
   board: Board;
@@ -41,9 +43,7 @@ export interface GeneratedProject {
 }
 
 /** Rough code size of the runtime and main program, until `build` measures the ELF. */
-const CODE_ESTIMATE_BYTES = 12 * 1024;
-/** Statics outside the arena: platform state, counters, line buffers. */
-const STATE_ESTIMATE_BYTES = 512;
+const CODE_ESTIMATE_BYTES = 16 * 1024;
 
 export function generateProject(input: CodegenInput): GeneratedProject {
   const { train: tg, plan, board, training } = input;
@@ -61,7 +61,10 @@ export function generateProject(input: CodegenInput): GeneratedProject {
   const extraCflags = input.printLogits ? ['-DTT_PRINT_LOGITS'] : [];
   const inT = g.tensors[g.input];
   const outT = g.tensors[g.output];
-  const sramTotal = plan.arenaBytes + model.trainableBytes + model.masterBytes + STATE_ESTIMATE_BYTES + board.stack_bytes;
+  const sramTotal = input.sram.total;
+  if (model.trainableBytes !== input.sram.trainable_weights + input.sram.trainable_biases || model.masterBytes !== input.sram.master_copies) {
+    throw new Error(`codegen placed ${model.trainableBytes}+${model.masterBytes} trainable bytes but the plan counted ${input.sram.trainable_weights + input.sram.trainable_biases}+${input.sram.master_copies}`);
+  }
   const flashTotal = model.constBytes + CODE_ESTIMATE_BYTES;
   const report = {
     tool: { name: 'tinytrain', version: input.version },
@@ -93,6 +96,7 @@ export function generateProject(input: CodegenInput): GeneratedProject {
       trainable_param_bytes: model.trainableBytes,
       master_copy_bytes: model.masterBytes,
       stack_reserved_bytes: board.stack_bytes,
+      sram_plan: input.sram,
       sram_total_bytes: sramTotal,
       flash_bytes: flashTotal,
       source: 'plan',
@@ -110,6 +114,7 @@ export function generateProject(input: CodegenInput): GeneratedProject {
     { path: 'Makefile', content: renderMakefile(makefileContext(board, extraCflags)) },
     { path: 'samples.bin', content: input.samples },
     { path: 'report.json', content: `${JSON.stringify(report, null, 2)}\n` },
+    { path: 'report.html', content: renderReportHtml(report) },
   ];
   return { files, report };
 }

@@ -66,3 +66,5 @@ export function stepLabel(s: TrainStep): string {
     case 'update_bias': return `update bias ${s.node.name}`;
   }
 }
+export { checkBudget, parseBytes, sramPlan, masterEntries, RUNTIME_STATE_BYTES } from './account';
+export type { SramPlan } from './account';

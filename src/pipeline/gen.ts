@@ -7,7 +7,7 @@ import { evaluateGraph, importOnnx, replaceHead } from '../onnx';
 import { Graph } from '../ir/graph';
 import { loadDataset, packSamples, quantizeInput } from '../data';
 import { calibrate, quantize } from '../quant';
-import { planMemory, trainSchedule } from '../memory';
+import { checkBudget, parseBytes, planMemory, sramPlan, trainSchedule } from '../memory';
 import { resolveScheme, schemeSummary } from '../sparse';
 import { buildTrainGraph } from '../train';
 import { Rounding } from '../ir/train';
@@ -50,6 +50,8 @@ export interface GenOptions {
   seed?: number;
   /** Replace the classifier with a fresh one for this many classes. */
   classes?: number;
+  /** SRAM budget, bytes or e.g. '128KB': gen fails when the plan needs more. */
+  budget?: string | number;
   /** Invert uint8 samples (255 - raw) before normalization. */
   invert?: boolean;
   log?: (line: string) => void;
@@ -112,9 +114,12 @@ export async function gen(opts: GenOptions): Promise<GenResult> {
     { x: evalSet.map(q), y: data.test.y.subarray(0, evalSet.length) },
     sampleLen,
   );
-  const plan = planMemory(trainSchedule(train));
+  const schedule = trainSchedule(train);
+  const plan = planMemory(schedule);
+  const sram = sramPlan(train, plan, board.stack_bytes);
+  checkBudget(sram, plan, schedule, { budget: opts.budget === undefined ? undefined : parseBytes(String(opts.budget)), boardSram: board.memory.sram.size, boardId: board.id });
   const project = generateProject({
-    train, plan, board, version: VERSION,
+    train, sram, plan, board, version: VERSION,
     training: { steps: training ? steps : 0, evalEvery: opts.evalEvery ?? 0, lr: opts.lr ?? DEFAULT_LR, cosine: opts.lrSchedule === 'cosine', seed: opts.seed ?? 1 },
     modelName: path.basename(modelPath), modelPath, dataDir,
     graphNotes: graph.notes, samples, evalSamples: evalSet.length,

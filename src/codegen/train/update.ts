@@ -1,6 +1,7 @@
 // Fused gradient + QAS update calls for weights and biases.
 import { QConv, QGemm } from '../../ir/qgraph';
 import { LayerUpdate } from '../../ir/scheme';
+import { masterEntries } from '../../memory';
 import { cFloat } from '../cformat';
 import { convKernels } from '../ops/conv';
 import { convGeometry, weightScaleArray } from './backward';
@@ -13,7 +14,7 @@ function selArray(n: QConv | QGemm, u: LayerUpdate, ctx: TrainEmitContext): stri
 export function emitWeightUpdate(n: QConv | QGemm, u: LayerUpdate, ctx: TrainEmitContext, saved: string, gy: string): string {
   const x = ctx.tensor(n.inputs[0]);
   const w = ctx.paramArray(n, 'weight');
-  const master = ctx.roundingConst === 'TT_ROUND_MASTER' ? ctx.master(`${ctx.base(n)}_wmaster`, w, masterLength(n, u, x.shape[1])) : 'NULL';
+  const master = ctx.roundingConst === 'TT_ROUND_MASTER' ? ctx.master(`${ctx.base(n)}_wmaster`, w, masterEntries(n, u.channels.length, 'master', x.shape[1])) : 'NULL';
   const common: [string, string | number][] = [
     ['weight', w], ['w_scale', weightScaleArray(n, ctx)], ['x_scale', cFloat(x.scale)], ['x_zp', x.zeroPoint],
     ['n_sel', u.channels.length], ['sel', selArray(n, u, ctx)], ['master', master], ['rounding', ctx.roundingConst],
@@ -25,17 +26,6 @@ export function emitWeightUpdate(n: QConv | QGemm, u: LayerUpdate, ctx: TrainEmi
   const p = ctx.params({ name: `${ctx.base(n)}_up`, ctype: 'tt_conv_update_params_t', fields: [...convGeometry(n, ctx), ...common] });
   const kernel = convKernels(n, x.shape[1]).update;
   return `${kernel}(&${p}, ${ctx.ptr(saved)}, ${ctx.fptr(gy)}, lr, &tt_rng);`;
-}
-
-/** fp32 master entries of the updated slice only, in the kernel's layout (tt_train.h). */
-export function masterLength(n: QConv | QGemm, u: LayerUpdate, inC: number): number {
-  const sel = u.channels.length;
-  if (n.op === 'gemm') return n.weightShape[0] * sel;
-  const [outC, , kh, kw] = n.weightShape;
-  const family = convKernels(n, inC).update;
-  if (family === 'tt_depthwise_update_s8') return sel * kh * kw;
-  if (family === 'tt_pointwise_update_s8') return outC * sel;
-  return outC * sel * kh * kw;
 }
 
 export function emitBiasUpdate(n: QConv | QGemm, ctx: TrainEmitContext, gy: string): string {
