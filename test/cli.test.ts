@@ -77,6 +77,15 @@ describe('cli: errors a user can cause', function () {
     assert.deepEqual(listing(tmp), ['s.json']);
   });
 
+  it('a plan over the budget gives the bytes over, the largest live tensors and the peak step', () => {
+    const r = tt(['gen', '--scheme', 'full', '--budget', '32KB', '--out', 'o'], tmp);
+    assertOneLineError(r, /B over the budget of 32768 B/, /peaks at step \d+ of \d+/, /grad:/);
+    const live = /with (.*)$/.exec(r.stderr.trim())?.[1].split('), ') ?? [];
+    assert.equal(live.length, 5, r.stderr);
+    assert.deepEqual(listing(tmp), []);
+    assertOneLineError(tt(['gen', '--budget', 'lots', '--out', 'o'], tmp), 'lots', /size/);
+  });
+
   it('--classes that the labels do not fit', () => {
     assertOneLineError(tt(['gen', '--classes', '4', '--scheme', 'last:1', '--out', 'o'], tmp), /label/);
   });

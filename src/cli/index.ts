@@ -131,6 +131,7 @@ function humanSummary(r: EmulateSummary): string {
     lines.push('  memory (SRAM, bytes):');
     lines.push(`    arena      ${String(s.arena).padStart(8)}`);
     lines.push(`    trainable  ${String(s.trainable).padStart(8)}`);
+    if (s.master) lines.push(`    master     ${String(s.master).padStart(8)}`);
     lines.push(`    state      ${String(s.state).padStart(8)}`);
     lines.push(`    stack peak ${String(s.stack).padStart(8)}`);
     lines.push(`    total      ${String(s.total).padStart(8)}`);

@@ -97,6 +97,7 @@ export function generateProject(input: CodegenInput): GeneratedProject {
       master_copy_bytes: model.masterBytes,
       stack_reserved_bytes: board.stack_bytes,
       sram_plan: input.sram,
+      symbols: model.symbols,
       sram_total_bytes: sramTotal,
       flash_bytes: flashTotal,
       source: 'plan',

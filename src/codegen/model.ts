@@ -22,6 +22,8 @@ export interface ModelSources {
   trainableBytes: number;
   /** fp32 master copies (SRAM). */
   masterBytes: number;
+  /** C symbols of SRAM objects by kind, for checking the plan against the ELF. */
+  symbols: { arena: string; trainable: string[]; master: string[] };
   macs: number;
 }
 
@@ -202,5 +204,6 @@ export function generateModel(tg: TrainGraph, plan: Plan, info: ModelInfo): Mode
     { path: 'model/weights.h', content: render('weights.h.hbs', { ...common, arrays: arrayCtx }) },
     { path: 'model/weights.c', content: render('weights.c.hbs', { ...common, arrays: arrayCtx, totalBytes: constBytes, trainableBytes }) },
   ];
-  return { files, kernels: [...kernels].sort(), layers, constBytes, trainableBytes, masterBytes, macs };
+  const symbols = { arena: 'tt_arena', trainable: arrays.filter((a) => a.mutable).map((a) => a.name), master: masters.map((m) => m.name) };
+  return { files, kernels: [...kernels].sort(), layers, constBytes, trainableBytes, masterBytes, symbols, macs };
 }

@@ -129,7 +129,7 @@ export function reportHtmlContext(report: object): Obj {
   // Labels of the arena and lower-bound lines, moved apart when the two nearly coincide.
   const arenaY = sy(arena);
   const lowerY = sy(lower);
-  const lowerLabelY = Math.abs(lowerY - arenaY) < 14 ? arenaY + 14 : lowerY + 4;
+  const lowerLabelY = Math.abs(lowerY - arenaY) < 16 ? arenaY + 18 : lowerY + 4;
   const hasPeak = peak >= x0 && peak < x1;
   const liveAtPeak = arr(mem.live_at_peak).map(str);
 
@@ -187,7 +187,7 @@ export function reportHtmlContext(report: object): Obj {
     };
   };
   const totals = {
-    source: esc(measured ? `measured from the linked ELF (${str(elf.target) || 'build'})` : 'planned by gen (code and statics estimated until `tinytrain build`)'),
+    source: esc(measured ? `measured from the linked ELF (${str(elf.target) || 'build'})` : 'planned by gen (code size and statics are estimates until tinytrain build measures the ELF)'),
     rows: [
       { name: 'Arena (activations, saved tensors, gradients)', cls: 's-arena', value: esc(fmtBytes(arena)) },
       { name: 'Trainable parameters (in SRAM)', cls: 's-train', value: esc(fmtBytes(trainable)) },

@@ -8,7 +8,11 @@ import { BuildResult, BuildTarget, ImageSizes, build, emulate as runQemu, findSy
 
 interface Report {
   board: { id: string };
-  memory: Record<string, unknown> & { arena_bytes: number; trainable_sram_bytes: number };
+  memory: Record<string, unknown> & {
+    arena_bytes: number; trainable_sram_bytes: number;
+    sram_plan?: { trainable_weights: number; trainable_biases: number; master_copies: number };
+    symbols?: { arena: string; trainable: string[]; master: string[] };
+  };
   [k: string]: unknown;
 }
 
@@ -23,12 +27,18 @@ function readReport(out: string): Report {
 }
 
 /** SRAM by kind, from the ELF; the stack is what the firmware measured, if known. */
-export interface SramAccount { arena: number; state: number; trainable: number; stack: number; total: number }
+export interface SramAccount { arena: number; trainable: number; master: number; state: number; stack: number; total: number }
 
-export function sramAccount(sizes: ImageSizes, arenaBytes: number, trainable: number, stackPeak: number): SramAccount {
+/** trainable: updated weights and biases; master: their fp32 copies; state: every other static. */
+export function sramAccount(sizes: ImageSizes, arenaBytes: number, trainable: number, master: number, stackPeak: number): SramAccount {
   const statics = sizes.sram.data + sizes.sram.bss + sizes.sram.noinit + sizes.sram.other;
-  const state = statics - arenaBytes - trainable;
-  return { arena: arenaBytes, state, trainable, stack: stackPeak, total: arenaBytes + state + trainable + stackPeak };
+  const state = statics - arenaBytes - trainable - master;
+  return { arena: arenaBytes, trainable, master, state, stack: stackPeak, total: arenaBytes + trainable + master + state + stackPeak };
+}
+
+function trainableOf(r: Report): { params: number; master: number } {
+  const p = r.memory.sram_plan;
+  return p ? { params: p.trainable_weights + p.trainable_biases, master: p.master_copies } : { params: r.memory.trainable_sram_bytes, master: 0 };
 }
 
 function arenaFromElf(res: { elf: ReturnType<typeof readElf> }, planned: number): number {
@@ -36,6 +46,22 @@ function arenaFromElf(res: { elf: ReturnType<typeof readElf> }, planned: number)
   if (!sym) throw new TinytrainError('the ELF has no tt_arena symbol', 'E_ELF');
   if (sym.size !== planned) throw new TinytrainError(`the ELF's arena is ${sym.size} B but report.json planned ${planned} B`, 'E_ELF');
   return sym.size;
+}
+
+/** Every SRAM object the plan counted has exactly the planned size in the linked ELF. */
+function verifySymbols(elf: ReturnType<typeof readElf>, report: Report): void {
+  const syms = report.memory.symbols;
+  const plan = report.memory.sram_plan;
+  if (!syms || !plan) return;
+  const sum = (names: string[]): number => names.reduce((s, n) => {
+    const sym = findSymbol(elf, n);
+    if (!sym) throw new TinytrainError(`the ELF has no symbol ${n} that report.json planned in SRAM`, 'E_ELF');
+    return s + sym.size;
+  }, 0);
+  const trainable = sum(syms.trainable);
+  const master = sum(syms.master);
+  if (trainable !== plan.trainable_weights + plan.trainable_biases) throw new TinytrainError(`the ELF holds ${trainable} B of trainable parameters but report.json planned ${plan.trainable_weights + plan.trainable_biases} B`, 'E_ELF');
+  if (master !== plan.master_copies) throw new TinytrainError(`the ELF holds ${master} B of master copies but report.json planned ${plan.master_copies} B`, 'E_ELF');
 }
 
 export interface BuildSummary { target: BuildTarget; artifact: string; flash_bytes: number | null; sram_static_bytes: number | null; sram_capacity: number | null; flash_capacity: number | null; wall_ms: number }
@@ -48,7 +74,9 @@ export function buildProject(out: string, target: BuildTarget, opts: { printLogi
     return { target, artifact: res.artifact, flash_bytes: null, sram_static_bytes: null, sram_capacity: null, flash_capacity: null, wall_ms: res.wallMs };
   }
   const arena = arenaFromElf({ elf: res.elf }, report.memory.arena_bytes);
-  const acct = sramAccount(res.sizes, arena, report.memory.trainable_sram_bytes, res.sizes.sram.stack);
+  verifySymbols(res.elf, report);
+  const t = trainableOf(report);
+  const acct = sramAccount(res.sizes, arena, t.params, t.master, res.sizes.sram.stack);
   report.memory.elf = {
     target,
     flash: res.sizes.flash,
@@ -57,7 +85,7 @@ export function buildProject(out: string, target: BuildTarget, opts: { printLogi
     state_bytes: acct.state,
   };
   report.memory.flash_bytes = res.sizes.flash.total;
-  report.memory.sram_total_bytes = acct.arena + acct.state + acct.trainable + res.sizes.sram.stack + res.sizes.sram.guard;
+  report.memory.sram_total_bytes = acct.total + res.sizes.sram.guard;
   report.memory.source = 'elf';
   fs.writeFileSync(path.join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   return { target, artifact: res.artifact, flash_bytes: res.sizes.flash.total, sram_static_bytes: acct.arena + acct.state, sram_capacity: res.sizes.sram.capacity, flash_capacity: res.sizes.flash.capacity, wall_ms: res.wallMs };
@@ -101,7 +129,8 @@ export async function emulateProject(out: string, opts: { host?: boolean; timeou
     const elf = readElf(artifact);
     const sizes = imageSizes(elf);
     const stack = r.done ? Number(r.done.stack_peak_bytes) : 0;
-    sram = sramAccount(sizes, arenaFromElf({ elf }, report.memory.arena_bytes), report.memory.trainable_sram_bytes, stack);
+    const t = trainableOf(report);
+    sram = sramAccount(sizes, arenaFromElf({ elf }, report.memory.arena_bytes), t.params, t.master, stack);
     flash = sizes.flash.total;
   }
   return {
