@@ -74,4 +74,11 @@ void tt_maxpool_s8(const tt_pool_params_t *p, const int8_t *x, int8_t *y);
 /* Global average over H·W per channel: kh = in_h, kw = in_w, out 1x1. */
 void tt_global_avgpool_s8(const tt_pool_params_t *p, const int8_t *x, int8_t *y);
 
+/* Tiled execution: copy the region [y0, y0+h) x [x0, x0+w) of every channel of a CHW tensor
+ * (c x src_h x src_w) into a contiguous c x h x w tile, and back. */
+void tt_copy_region_s8(const int8_t *src, uint16_t c, uint16_t src_h, uint16_t src_w,
+                       uint16_t y0, uint16_t x0, uint16_t h, uint16_t w, int8_t *dst);
+void tt_place_region_s8(const int8_t *tile, uint16_t c, uint16_t h, uint16_t w,
+                        int8_t *dst, uint16_t dst_h, uint16_t dst_w, uint16_t y0, uint16_t x0);
+
 #endif

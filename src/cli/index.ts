@@ -46,6 +46,7 @@ export async function main(argv: string[]): Promise<void> {
         .option('scale', { type: 'number', describe: 'input scale: real = (raw*scale - mean)/std (default 1/255 for uint8 data)' })
         .option('mean', { type: 'string', describe: 'per-channel mean, comma separated (default 0)' })
         .option('std', { type: 'string', describe: 'per-channel std, comma separated (default 1)' })
+        .option('tiling', { choices: ['auto', 'off', 'always'] as const, default: 'auto' as const, describe: 'run the frozen first layers tile by tile when that saves memory (always: even when it does not)' })
         .option('budget', { type: 'string', describe: 'SRAM budget (bytes, or e.g. 128KB): fail when the plan needs more' })
         .option('invert', { type: 'boolean', default: false, describe: 'invert uint8 samples (255 - raw): a domain shift to adapt to' })
         .option('print-logits', { type: 'boolean', default: false, describe: 'firmware prints every sample\'s int8 logits' })
@@ -58,7 +59,7 @@ export async function main(argv: string[]): Promise<void> {
           evalSamples: a['eval-samples'], calibSamples: a['calib-samples'],
           scale: a.scale, mean: numberList(a.mean), std: numberList(a.std), printLogits: a['print-logits'],
           lr: a.lr, lrSchedule: a['lr-schedule'], steps: a.steps, epochs: a.epochs, evalEvery: a['eval-every'],
-          trainSamples: a['train-samples'], rounding: a.rounding as Rounding, seed: a.seed, classes: a.classes, invert: a.invert, budget: a.budget,
+          trainSamples: a['train-samples'], rounding: a.rounding as Rounding, seed: a.seed, classes: a.classes, invert: a.invert, budget: a.budget, tiling: a.tiling,
           log: say(a.quiet || a.json),
         });
         const mem = r.report.memory as Record<string, number>;
@@ -68,6 +69,7 @@ export async function main(argv: string[]): Promise<void> {
       .command('build <out>', 'compile a generated project (arm-none-eabi-gcc, or the host compiler)', (y) => y
         .positional('out', { type: 'string', demandOption: true, describe: 'project folder written by gen' })
         .option('target', { choices: ['emu', 'board', 'host'] as const, default: 'emu' as const, describe: 'emu: linked for QEMU; board: for the real board; host: this machine' })
+        .option('tiling', { choices: ['auto', 'off', 'always'] as const, default: 'auto' as const, describe: 'run the frozen first layers tile by tile when that saves memory (always: even when it does not)' })
         .option('budget', { type: 'string', describe: 'SRAM budget (bytes, or e.g. 128KB): fail when the plan needs more' })
         .option('invert', { type: 'boolean', default: false, describe: 'invert uint8 samples (255 - raw): a domain shift to adapt to' })
         .option('print-logits', { type: 'boolean', default: false, describe: 'firmware prints every sample\'s logits' })

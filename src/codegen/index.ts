@@ -103,7 +103,8 @@ export function generateProject(input: CodegenInput): GeneratedProject {
       source: 'plan',
       buffers: plan.buffers.map((b) => ({ tensor: b.name, kind: b.kind, bytes: b.bytes, offset: b.offset, first_step: b.first, last_step: b.last })),
     },
-    notes: [...input.graphNotes, ...g.notes.filter((n) => !input.graphNotes.includes(n))],
+    tiling: tg.tiling ?? null,
+    notes: [...input.graphNotes, ...g.notes.filter((n) => !input.graphNotes.includes(n)), ...tg.notes],
   };
   if (sramTotal > board.memory.sram.size) {
     report.notes.push(`planned SRAM ${sramTotal} B exceeds the board's ${board.memory.sram.size} B`);

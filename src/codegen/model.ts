@@ -6,7 +6,7 @@ import { TrainGraph, TrainStep } from '../ir/train';
 import { Plan, resolveAlias, stepLabel } from '../memory';
 import { cArrayBody, cFloat, cInt } from './cformat';
 import { commentText, createNamer, cStringLiteral } from './names';
-import { CArray, CParams, emitterFor } from './ops';
+import { CArray, CParams, Emitted, emitterFor } from './ops';
 import { backwardEmitter } from './train/backward';
 import { emitBiasUpdate, emitWeightUpdate } from './train/update';
 import { TrainEmitContext } from './train/types';
@@ -79,22 +79,35 @@ export function generateModel(tg: TrainGraph, plan: Plan, info: ModelInfo): Mode
   const addArray = (a: CArray): string => { if (!arrayNames.has(a.name)) { arrayNames.add(a.name); arrays.push(a); } return a.name; };
   const addParams = (p: CParams): string => { if (!paramNames.has(p.name)) { paramNames.add(p.name); params.push(p); } return p.name; };
 
-  // Forward: one emitter per op; its arrays and parameter structs serve training too.
-  const forwardCalls = new Map<string, string>();
-  for (const n of g.nodes) {
+  // Forward: one emitter per op. Arrays are shared by every call of the op (tiles, training);
+  // a parameter struct is emitted only with a call that uses it.
+  const forwardEmits = new Map<string, Emitted>();
+  const opCtx = (n: QNode, over?: { tile: number; buffers: Record<string, string>; shapes: Record<string, number[]> }) => {
     const b = base(n);
-    const e = emitterFor(n.op)(n, { ident: (s: string) => `${b}_${s}`, ptr, offset, tensor, label });
+    return {
+      ident: (sfx: string) => (over && sfx === 'p' ? `${b}_t${over.tile}_p` : `${b}_${sfx}`),
+      ptr: (t: string) => ptr(over?.buffers[t] ?? t),
+      offset: (t: string) => offset(over?.buffers[t] ?? t),
+      tensor: (t: string) => (over?.shapes[t] ? { ...tensor(t), shape: over.shapes[t] } : tensor(t)),
+      label: (t: string) => label(over?.buffers[t] ?? t),
+    };
+  };
+  const tiled = new Set(tg.tiling ? tg.tiling.segment : []);
+  for (const n of g.nodes) {
+    // A tiled node's untiled call is never emitted; its intermediate tensors have no offset.
+    const ctx0 = tiled.has(n.name) ? { ...opCtx(n), ptr: () => 'NULL', offset: () => -1 } : opCtx(n);
+    const e = emitterFor(n.op)(n, ctx0);
     for (const a of e.arrays) {
       addArray(a);
       if (a.role) paramArrays.set(`${n.name}|${a.role}`, a.name);
     }
-    e.params.forEach(addParams);
     macs += e.macs;
     if (e.kernel) kernels.add(e.kernel);
-    if (e.call) forwardCalls.set(n.name, e.call);
+    forwardEmits.set(n.name, e);
     layers.push({
       name: n.name, op: n.op, kernel: e.kernel, input: n.inputs, output: n.output, outputShape: tensor(n.output).shape,
-      offset: offset(n.output), macs: e.macs, weightBytes: e.arrays.reduce((s, a) => s + a.values.length * bytesPer[a.ctype], 0),
+      offset: tg.tiling?.segment.includes(n.name) && n.output !== tg.tiling.output ? -1 : offset(n.output),
+      macs: e.macs, weightBytes: e.arrays.reduce((sum, a) => sum + a.values.length * bytesPer[a.ctype], 0),
     });
   }
   // Updated parameters move to SRAM.
@@ -133,9 +146,22 @@ export function generateModel(tg: TrainGraph, plan: Plan, info: ModelInfo): Mode
     const at = (t: string): string => `${label(t)} @${offset(t)}`;
     switch (s.kind) {
       case 'forward': {
-        const call = forwardCalls.get(s.node.name);
-        return call ? { comment: nodeComment(s.node), call } : null;
+        const e = forwardEmits.get(s.node.name) as Emitted;
+        e.params.forEach(addParams);
+        return e.call ? { comment: nodeComment(s.node), call: e.call } : null;
       }
+      case 'tile_forward': {
+        const e = emitterFor(s.node.op)(s.node, opCtx(s.node, s));
+        e.params.forEach(addParams);
+        const io = [...s.node.inputs, s.node.output].map((t) => at(s.buffers[t] ?? t));
+        return { comment: `${commentText(s.node.name, 40)} tile ${s.tile}: ${io.slice(0, -1).join(', ')} -> ${io[io.length - 1]}`, call: e.call };
+      }
+      case 'tile_copy':
+        kernels.add('tt_copy_region_s8');
+        return { comment: `tile: rows ${s.y0}..${s.y0 + s.h - 1}, cols ${s.x0}..${s.x0 + s.w - 1} of ${at(s.from)} -> ${at(s.to)}`, call: `tt_copy_region_s8(${ptr(s.from)}, ${s.channels}u, ${s.srcH}u, ${s.srcW}u, ${s.y0}u, ${s.x0}u, ${s.h}u, ${s.w}u, ${ptr(s.to)});` };
+      case 'tile_place':
+        kernels.add('tt_place_region_s8');
+        return { comment: `tile: ${at(s.from)} -> rows ${s.y0}..${s.y0 + s.h - 1}, cols ${s.x0}..${s.x0 + s.w - 1} of ${at(s.to)}`, call: `tt_place_region_s8(${ptr(s.from)}, ${s.channels}u, ${s.h}u, ${s.w}u, ${ptr(s.to)}, ${s.dstH}u, ${s.dstW}u, ${s.y0}u, ${s.x0}u);` };
       case 'save': {
         const sel = addArray({ name: `${base(g.nodes.find((n) => n.name === s.layer) as QNode)}_sel`, ctype: 'uint16_t', values: s.channels, comment: `updated input channels of ${commentText(s.layer, 40)}` });
         kernels.add('tt_gather_channels_s8');
@@ -164,7 +190,8 @@ export function generateModel(tg: TrainGraph, plan: Plan, info: ModelInfo): Mode
     }
   };
 
-  const forward = tg.steps.filter((s) => s.kind === 'forward').map(emitStep).filter((x): x is { comment: string; call: string } => x !== null);
+  const FORWARD_KINDS = new Set(['forward', 'tile_copy', 'tile_forward', 'tile_place']);
+  const forward = tg.steps.filter((s) => FORWARD_KINDS.has(s.kind)).map(emitStep).filter((x): x is { comment: string; call: string } => x !== null);
   const training = tg.updated.length > 0;
   const trainCalls = training ? tg.steps.map((s) => {
     const e = emitStep(s);

@@ -129,7 +129,7 @@ export function reportHtmlContext(report: object): Obj {
   // Labels of the arena and lower-bound lines, moved apart when the two nearly coincide.
   const arenaY = sy(arena);
   const lowerY = sy(lower);
-  const lowerLabelY = Math.abs(lowerY - arenaY) < 16 ? arenaY + 18 : lowerY + 4;
+  const lowerLabelY = Math.abs(lowerY - arenaY) < 16 ? arenaY + 20 : lowerY + 4;
   const hasPeak = peak >= x0 && peak < x1;
   const liveAtPeak = arr(mem.live_at_peak).map(str);
 

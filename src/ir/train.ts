@@ -36,7 +36,14 @@ export type TrainStep =
   /** Fused weight gradient + QAS update of the selected input channels. */
   | { kind: 'update_weight'; node: QConv | QGemm; layer: LayerUpdate; saved: string; gradOut: string }
   /** Bias gradient + QAS update. */
-  | { kind: 'update_bias'; node: QConv | QGemm; layer: LayerUpdate; gradOut: string };
+  | { kind: 'update_bias'; node: QConv | QGemm; layer: LayerUpdate; gradOut: string }
+  /** Tiled frozen prefix: copy a spatial region of a CHW tensor into a contiguous tile. */
+  | { kind: 'tile_copy'; from: string; to: string; channels: number; srcH: number; srcW: number; y0: number; x0: number; h: number; w: number }
+  /** A forward op on one tile: tensors are read from and written to tile buffers whose
+   * shapes are given; `node` carries the tile's own padding. */
+  | { kind: 'tile_forward'; node: QNode; tile: number; buffers: Record<string, string>; shapes: Record<string, number[]> }
+  /** Write a finished tile into its region of the full segment output. */
+  | { kind: 'tile_place'; from: string; to: string; channels: number; h: number; w: number; dstH: number; dstW: number; y0: number; x0: number };
 
 export type TrainStepKind = TrainStep['kind'];
 
@@ -53,5 +60,7 @@ export interface TrainGraph {
   rounding: Rounding;
   /** Index of the first step that is not forward/save/mask (the loss). */
   lossStep: number;
+  /** Tiled execution of the frozen prefix, when chosen. */
+  tiling?: { segment: string[]; output: string; grid: [number, number]; tiles: number };
   notes: string[];
 }

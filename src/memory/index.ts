@@ -4,6 +4,8 @@ import { TrainGraph, TrainStep } from '../ir/train';
 import { PlanInput, PlanTensor } from './types';
 export { planMemory, lowerBound } from './planner';
 export { resolveAlias } from './lifetimes';
+import { lifetimes as lifetimesOf } from './lifetimes';
+import { lowerBound as lowerBoundOf } from './planner';
 export * from './types';
 
 const bytesOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -50,6 +52,9 @@ export function stepAccess(s: TrainStep): { reads: string[]; writes: string[] } 
     case 'grad_copy': return { reads: [s.src, ...(s.accumulate ? [s.dst] : [])], writes: [s.dst] };
     case 'update_weight': return { reads: [s.saved, s.gradOut], writes: [] };
     case 'update_bias': return { reads: [s.gradOut], writes: [] };
+    case 'tile_copy': return { reads: [s.from], writes: [s.to] };
+    case 'tile_place': return { reads: [s.from], writes: [s.to] };
+    case 'tile_forward': return { reads: s.node.inputs.map((t) => s.buffers[t] ?? t), writes: [s.buffers[s.node.output] ?? s.node.output] };
   }
 }
 
@@ -64,7 +69,15 @@ export function stepLabel(s: TrainStep): string {
     case 'grad_copy': return `grad ${s.accumulate ? 'add' : 'copy'} ${s.dst}`;
     case 'update_weight': return `update weights ${s.node.name}`;
     case 'update_bias': return `update bias ${s.node.name}`;
+    case 'tile_copy': return `tile copy ${s.to}`;
+    case 'tile_place': return `tile place ${s.from}`;
+    case 'tile_forward': return `forward ${s.node.name} (tile ${s.tile})`;
   }
 }
 export { checkBudget, parseBytes, sramPlan, masterEntries, RUNTIME_STATE_BYTES } from './account';
 export type { SramPlan } from './account';
+
+/** The largest total of bytes live at one step: no arena can be smaller. */
+export function planLowerBound(input: PlanInput): number {
+  return lowerBoundOf(lifetimesOf(input)).bytes;
+}

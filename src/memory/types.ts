@@ -37,6 +37,21 @@ export interface PlacedBuffer {
   last: number;
 }
 
+/** What the planner did (all deterministic: counts, never times). */
+export interface PlanSearchStats {
+  /** Connected components of the conflict graph, each planned on its own. */
+  components: number;
+  /** Arena of the best greedy placement (per component, the best of the greedy orders). */
+  greedyBytes: number;
+  /** Components that went to local search, and its totals. */
+  searched: number;
+  iterations: number;
+  accepted: number;
+  improvements: number;
+  /** Work spent, in neighbour visits. */
+  work: number;
+}
+
 export interface Plan {
   arenaBytes: number;
   lowerBoundBytes: number;
@@ -46,6 +61,7 @@ export interface Plan {
   buffers: PlacedBuffer[];
   /** Alias -> base buffer; an alias has the base's offset. */
   aliases: Record<string, string>;
-  /** Which placement order gave the result. */
+  /** Which placement order gave the result ('+search' when the local search improved it). */
   strategy: string;
+  search?: PlanSearchStats;
 }

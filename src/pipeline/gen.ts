@@ -7,7 +7,8 @@ import { evaluateGraph, importOnnx, replaceHead } from '../onnx';
 import { Graph } from '../ir/graph';
 import { loadDataset, packSamples, quantizeInput } from '../data';
 import { calibrate, quantize } from '../quant';
-import { checkBudget, parseBytes, planMemory, sramPlan, trainSchedule } from '../memory';
+import { checkBudget, parseBytes, sramPlan, trainSchedule } from '../memory';
+import { chooseTiling } from './tiling';
 import { resolveScheme, schemeSummary } from '../sparse';
 import { buildTrainGraph } from '../train';
 import { Rounding } from '../ir/train';
@@ -50,6 +51,8 @@ export interface GenOptions {
   seed?: number;
   /** Replace the classifier with a fresh one for this many classes. */
   classes?: number;
+  /** Tiled execution of the frozen prefix: 'auto' (when it saves memory) or 'off'. */
+  tiling?: 'auto' | 'off' | 'always';
   /** SRAM budget, bytes or e.g. '128KB': gen fails when the plan needs more. */
   budget?: string | number;
   /** Invert uint8 samples (255 - raw) before normalization. */
@@ -102,7 +105,7 @@ export async function gen(opts: GenOptions): Promise<GenResult> {
   const scheme = resolveScheme(opts.scheme, qgraph);
   const training = scheme.layers.some((l) => l.bias || l.weightRatio > 0);
   log(`scheme ${schemeSummary(scheme)}`);
-  const train = buildTrainGraph(qgraph, scheme, { rounding: opts.rounding ?? DEFAULT_ROUNDING });
+  const trainUntiled = buildTrainGraph(qgraph, scheme, { rounding: opts.rounding ?? DEFAULT_ROUNDING });
   const nTrain = training ? Math.min(opts.trainSamples ?? DEFAULT_TRAIN_SAMPLES, data.train.count) : 0;
   const trainSet = split(data.train.x, nTrain);
   const steps = opts.steps ?? Math.round((opts.epochs ?? 1) * nTrain);
@@ -114,8 +117,11 @@ export async function gen(opts: GenOptions): Promise<GenResult> {
     { x: evalSet.map(q), y: data.test.y.subarray(0, evalSet.length) },
     sampleLen,
   );
+  const chosen = chooseTiling(trainUntiled, opts.tiling ?? 'auto');
+  const train = chosen.train;
+  const plan = chosen.plan;
   const schedule = trainSchedule(train);
-  const plan = planMemory(schedule);
+  if (train.tiling) log(`tiled execution of ${train.tiling.segment.length} frozen layers in ${train.tiling.grid.join('x')} tiles: arena ${plan.arenaBytes} B instead of ${chosen.untiledArena} B`);
   const sram = sramPlan(train, plan, board.stack_bytes);
   checkBudget(sram, plan, schedule, { budget: opts.budget === undefined ? undefined : parseBytes(String(opts.budget)), boardSram: board.memory.sram.size, boardId: board.id });
   const project = generateProject({

@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { loadBoard } from '../boards';
+import { renderReportHtml } from '../codegen/report-html';
 import { TinytrainError } from '../errors';
 import { BuildResult, BuildTarget, ImageSizes, build, emulate as runQemu, findSymbol, imageSizes, readElf, runHost, RunResult } from '../toolchain';
 
@@ -88,6 +89,7 @@ export function buildProject(out: string, target: BuildTarget, opts: { printLogi
   report.memory.sram_total_bytes = acct.total + res.sizes.sram.guard;
   report.memory.source = 'elf';
   fs.writeFileSync(path.join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  fs.writeFileSync(path.join(dir, 'report.html'), renderReportHtml(report));
   return { target, artifact: res.artifact, flash_bytes: res.sizes.flash.total, sram_static_bytes: acct.arena + acct.state, sram_capacity: res.sizes.sram.capacity, flash_capacity: res.sizes.flash.capacity, wall_ms: res.wallMs };
 }
 
