@@ -11,12 +11,13 @@ import { buildTrainGraph } from '../src/train';
 import { planMemory, trainSchedule } from '../src/memory';
 import { QGraph } from '../src/ir/qgraph';
 import { TrainGraph, TrainStep } from '../src/ir/train';
+import { compileC, makeTempDir, removeDir, runExe } from './helpers/cc';
 
 const MODELS = path.resolve(__dirname, '..', '..', 'test', 'fixtures', 'models');
 
 /** Quantize a fixture with ranges from the float evaluator on a few random inputs. */
 function qgraphOf(file: string): QGraph {
-  const g = importOnnx(fs.readFileSync(path.join(MODELS, file)));
+  const g = importOnnx(fs.readFileSync(path.isAbsolute(file) ? file : path.join(MODELS, file)));
   const stats: CalibrationStats = {};
   const n = g.input.shape.reduce((a, b) => a * b, 1);
   for (let s = 0; s < 4; s++) {
@@ -107,6 +108,39 @@ describe('training graph (compile-time autodiff, pruning, saves)', () => {
         assert.ok(!(timeOverlap && spaceOverlap), `${scheme}: ${a.name} and ${b.name} overlap`);
       }
       assert.ok(plan.arenaBytes >= plan.lowerBoundBytes);
+    }
+  });
+
+  it('a frozen stride-1 depthwise backpropagates in place: its input gradient shares dy', () => {
+    // dwsep: stem conv -> depthwise 3x3 stride 1 (its input has no other consumer) -> ...
+    const q2 = qgraphOf(path.resolve(MODELS, '..', 'dwsep', 'model.onnx'));
+    const convs = q2.nodes.filter((n) => n.op === 'conv' || n.op === 'gemm');
+    const dw = convs[1].name;
+    assert.equal((convs[1] as { group: number }).group > 1, true);
+    const tg = build(q2, 'bias');
+    const step = tg.steps.find((x) => x.kind === 'backward_input' && x.node.name === dw) as { gradIn: string; gradOut: string; inPlaceScratch?: string } | undefined;
+    assert.ok(step && step.inPlaceScratch, 'expected the in-place depthwise backward');
+    assert.equal(step.gradIn, step.gradOut);
+    // Its bias update reads dy, so it comes before the in-place kernel overwrites it.
+    const iBias = tg.steps.findIndex((x) => x.kind === 'update_bias' && x.node.name === dw);
+    const iBack = tg.steps.findIndex((x) => x.kind === 'backward_input' && x.node.name === dw);
+    assert.ok(iBias >= 0 && iBias < iBack);
+    // When its weights are updated, the old dy is still needed: no in-place.
+    const full = build(q2, 'full').steps.find((x) => x.kind === 'backward_input' && x.node.name === dw) as { inPlaceScratch?: string } | undefined;
+    assert.ok(!full?.inPlaceScratch);
+  });
+
+  it('the in-place depthwise kernel is bit-identical to the out-of-place one', () => {
+    const root = path.resolve(__dirname, '..', '..');
+    const dir = makeTempDir('tt-inplace-');
+    try {
+      const exe = compileC([path.join(root, 'test', 'c', 'inplace_driver.c'), path.join(root, 'firmware', 'train', 'tt_depthwise_backward_input_f32.c')],
+        path.join(dir, 'inplace'), { includeDirs: [path.join(root, 'firmware', 'include')] });
+      const r = runExe(exe);
+      assert.equal(r.stdout.trim(), 'IDENTICAL');
+      assert.equal(r.status, 0);
+    } finally {
+      removeDir(dir);
     }
   });
 });

@@ -88,6 +88,9 @@ typedef struct {
 /* dx[i,y,x] = Σ_{o in group, k} s_w[o]·q_w[o,i,k]·dy[o, (y+pad−k)/stride] (transposed conv). */
 void tt_conv_backward_input_f32(const tt_conv_grad_params_t *p, const float *dy, float *dx, int accumulate);
 void tt_depthwise_backward_input_f32(const tt_conv_grad_params_t *p, const float *dy, float *dx, int accumulate);
+/* Depthwise, stride 1, in place: g holds dy on entry and dx on return; scratch is one
+ * plane (in_h·in_w floats). */
+void tt_depthwise_backward_input_inplace_f32(const tt_conv_grad_params_t *p, float *g, float *scratch);
 void tt_pointwise_backward_input_f32(const tt_conv_grad_params_t *p, const float *dy, float *dx, int accumulate);
 
 typedef struct {

@@ -6,16 +6,15 @@
 #include "tt_train.h"
 #include "tt_conv_geometry.h"
 
-void tt_depthwise_backward_input_f32(const tt_conv_grad_params_t *p, const float *dy, float *dx,
-                                     int accumulate) {
+/* One channel: dxc (+)= transposed conv of dyc. */
+static void channel_backward(const tt_conv_grad_params_t *p, int32_t c, const float *dyc, float *dxc,
+                             int accumulate) {
   const int32_t in_h = p->in_h, in_w = p->in_w, out_h = p->out_h, out_w = p->out_w;
   const int32_t kh = p->kh, kw = p->kw, sh = p->stride_h, sw = p->stride_w;
-  const int32_t plane_in = in_h * in_w, plane_out = out_h * out_w;
-  int32_t c, ky, kx, oy, ox;
-  for (c = 0; c < p->in_c; c++) {
-    float *dxc = dx + c * plane_in;
+  const int32_t plane_in = in_h * in_w;
+  int32_t ky, kx, oy, ox;
+  {
     const int8_t *w = p->weight + c * kh * kw;
-    const float *dyc = dy + c * plane_out;
     const float s = p->w_scale[c];
     if (!accumulate)
       for (oy = 0; oy < plane_in; oy++) dxc[oy] = 0.0f;
@@ -33,5 +32,24 @@ void tt_depthwise_backward_input_f32(const tt_conv_grad_params_t *p, const float
         }
       }
     }
+  }
+}
+
+void tt_depthwise_backward_input_f32(const tt_conv_grad_params_t *p, const float *dy, float *dx,
+                                     int accumulate) {
+  const int32_t plane_in = (int32_t)p->in_h * p->in_w, plane_out = (int32_t)p->out_h * p->out_w;
+  for (int32_t c = 0; c < p->in_c; c++)
+    channel_backward(p, c, dy + c * plane_out, dx + c * plane_in, accumulate);
+}
+
+/* In place (stride 1, input and output planes of one size): each channel's input gradient
+ * is computed into `scratch` (one plane) and then replaces that channel's output gradient,
+ * which nothing reads afterwards. Same operations in the same order: identical bits. */
+void tt_depthwise_backward_input_inplace_f32(const tt_conv_grad_params_t *p, float *g, float *scratch) {
+  const int32_t plane = (int32_t)p->in_h * p->in_w;
+  for (int32_t c = 0; c < p->in_c; c++) {
+    float *gc = g + c * plane;
+    channel_backward(p, c, gc, scratch, 0);
+    for (int32_t i = 0; i < plane; i++) gc[i] = scratch[i];
   }
 }

@@ -180,7 +180,7 @@ export function generateModel(tg: TrainGraph, plan: Plan, info: ModelInfo): Mode
           ? { comment: `clamp backward ${at(s.grad)} by ${at(s.source)}`, call: `tt_mask_apply_f32(${fptr(s.grad)}, (const uint8_t *)${ptr(s.source)}, ${s.elements}u);` }
           : { comment: `clamp backward ${at(s.grad)} by ${at(s.source)}`, call: `tt_clamp_backward_f32(${fptr(s.grad)}, ${ptr(s.source)}, ${s.elements}u, ${s.lo}, ${s.hi});` };
       case 'backward_input':
-        return { comment: `backward ${commentText(s.node.name, 40)}: ${at(s.gradOut)} -> ${at(s.gradIn)}${s.accumulate ? ' (+=)' : ''}`, call: backwardEmitter(s.node.op)(s.node, tctx, s.gradOut, s.gradIn, s.accumulate, s.saved) };
+        return { comment: `backward ${commentText(s.node.name, 40)}: ${at(s.gradOut)} -> ${s.inPlaceScratch ? 'in place' : at(s.gradIn)}${s.accumulate ? ' (+=)' : ''}`, call: backwardEmitter(s.node.op)(s.node, tctx, s.gradOut, s.gradIn, s.accumulate, s.saved, s.inPlaceScratch) };
       case 'grad_copy':
         return { comment: `${s.accumulate ? 'add' : 'copy'} ${at(s.src)} -> ${at(s.dst)}`, call: `${s.accumulate ? 'tt_add_f32' : 'tt_copy_f32'}(${fptr(s.dst)}, ${fptr(s.src)}, ${s.elements}u);` };
       case 'update_weight':

@@ -30,7 +30,7 @@ export type TrainStep =
   /** Zero a gradient where the forward clamp was active: from a mask or the saved int8 output. */
   | { kind: 'clamp_backward'; grad: string; source: string; sourceKind: 'mask' | 'int8'; lo: number; hi: number; elements: number }
   /** Gradient to one input of a node (conv/gemm transposed product, pool backward). */
-  | { kind: 'backward_input'; node: QNode; gradOut: string; gradIn: string; accumulate: boolean; saved?: string }
+  | { kind: 'backward_input'; node: QNode; gradOut: string; gradIn: string; accumulate: boolean; saved?: string; inPlaceScratch?: string }
   /** dst = src (accumulate false) or dst += src. */
   | { kind: 'grad_copy'; src: string; dst: string; accumulate: boolean; elements: number }
   /** Fused weight gradient + QAS update of the selected input channels. */

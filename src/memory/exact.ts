@@ -12,7 +12,7 @@
 //    current offset and the section's floor, so offset + the largest unplaced total of a
 //    section must fit in the arena.
 // Exhausting the tree proves the arena size infeasible; a node limit bounds the effort.
-import { Lifetimes, Sections } from './intervals';
+import { indices, Lifetimes, Sections } from './intervals';
 import { Placer } from './placer';
 
 export type ExactStatus = 'found' | 'infeasible' | 'limit';
@@ -51,10 +51,16 @@ class MaxTree {
 
 /**
  * Search for offsets with every buffer inside [0, capacity). `rank` orders buffers that
- * could take the same offset (lower first). `placer` supplies the conflicts.
+ * could take the same offset (lower first). `placer` supplies the conflict lists when the
+ * instance has them; otherwise conflicts are found by a time test.
+ *
+ * Candidates are not sorted: each node scans the unplaced buffers once for the smallest
+ * (offset, rank) after the one it tried last, so a dive costs O(n) per level and going
+ * back to a node costs one more scan.
  */
 export function exactPlace(lt: Lifetimes, sec: Sections, placer: Placer, rank: Int32Array, capacity: number, nodeLimit: number): ExactResult & { work: number } {
-  const { n, size } = lt;
+  const { n, size, first, last } = lt;
+  const g = placer.g;
   const off = new Float64Array(n).fill(-1);
   const minOff = new Float64Array(n);
   const totals = new Float64Array(sec.count);
@@ -65,73 +71,95 @@ export function exactPlace(lt: Lifetimes, sec: Sections, placer: Placer, rank: I
     for (let s = 0; s < sec.count; s++) { run += diff[s]; totals[s] = run; }
   }
   const tree = new MaxTree(totals);
-  let work = 0;
-  const work0 = placer.work;
+  let work = 2 * n;
   if (tree.max > capacity) return { status: 'infeasible', nodes: 0, work };
 
-  const nb = new Int32Array(n);
-  // Per depth: candidate range in the pool, next candidate, buffer placed, undo-log mark, previous (offset, rank).
-  const candStart = new Int32Array(n + 1);
-  const candEnd = new Int32Array(n + 1);
-  const next = new Int32Array(n + 1);
+  // Unplaced buffers, in any order (selection depends only on keys).
+  const open = indices(n);
+  const where = indices(n);
+  let nOpen = n;
+  const take = (i: number): void => {
+    const k = where[i];
+    const last = open[--nOpen];
+    open[k] = last;
+    where[last] = k;
+    open[nOpen] = i;
+    where[i] = nOpen;
+  };
+  const giveBack = (i: number): void => {
+    // i sits at open[nOpen] if nothing else moved since; otherwise swap it there.
+    const k = where[i];
+    const other = open[nOpen];
+    open[k] = other;
+    where[other] = k;
+    open[nOpen] = i;
+    where[i] = nOpen;
+    nOpen++;
+  };
+
+  // Per depth: buffer placed, undo-log mark, previous canonical (offset, rank), room.
   const chosen = new Int32Array(n + 1);
   const logMark = new Int32Array(n + 1);
   const prevO = new Float64Array(n + 1);
   const prevR = new Int32Array(n + 1);
-  let pool = new Int32Array(4 * n + 16);
-  let poolLen = 0;
   let logIdx = new Int32Array(4 * n + 16);
   let logVal = new Float64Array(4 * n + 16);
   let logLen = 0;
 
   let lastO = 0;
   let lastR = -1;
-  let placed = 0;
   let nodes = 0;
   let depth = 0;
 
-  const expand = (): void => {
-    // Candidates: unplaced buffers at or after (lastO, lastR) in canonical order, below the
-    // dominance height, and whose offset leaves room for the fullest section.
+  /** Smallest canonical candidate after (afterO, afterR), or -1 when the node is exhausted. */
+  const select = (afterO: number, afterR: number): number => {
     let minHeight = Infinity;
-    for (let i = 0; i < n; i++) if (off[i] < 0 && minOff[i] + size[i] < minHeight) minHeight = minOff[i] + size[i];
-    const room = capacity - tree.max;
-    const s0 = poolLen;
-    for (let i = 0; i < n; i++) {
-      if (off[i] >= 0) continue;
+    let best = -1;
+    let bo = Infinity;
+    let br = 0;
+    for (let k = 0; k < nOpen; k++) {
+      const i = open[k];
       const o = minOff[i];
-      if (o < lastO || (o === lastO && rank[i] < lastR) || o >= minHeight || o > room) continue;
-      if (poolLen === pool.length) { const p = new Int32Array(pool.length * 2); p.set(pool); pool = p; }
-      pool[poolLen++] = i;
+      const h = o + size[i];
+      if (h < minHeight) minHeight = h;
+      const r = rank[i];
+      if (o < lastO || (o === lastO && r < lastR)) continue;
+      if (o < afterO || (o === afterO && r <= afterR)) continue;
+      if (o < bo || (o === bo && r < br)) { best = i; bo = o; br = r; }
     }
-    work += 2 * n;
-    const c = pool.subarray(s0, poolLen);
-    if (c.length > 1) {
-      const sorted = Array.from(c).sort((a, b) => minOff[a] - minOff[b] || rank[a] - rank[b]);
-      c.set(sorted);
-      work += c.length * 4;
-    }
-    candStart[depth] = s0;
-    candEnd[depth] = poolLen;
-    next[depth] = s0;
+    work += (nOpen >> 1) + 4;
+    if (best < 0 || bo >= minHeight || bo > capacity - tree.max) return -1;
+    return best;
   };
 
-  expand();
+  const nb = new Int32Array(n);
+  let cand = select(-1, -1);
   for (;;) {
-    if (next[depth] < candEnd[depth]) {
-      if (nodes >= nodeLimit) return { status: 'limit', nodes, work: work + placer.work - work0 };
+    if (cand >= 0) {
+      if (nodes >= nodeLimit) return { status: 'limit', nodes, work };
       nodes++;
-      const b = pool[next[depth]++];
+      const b = cand;
       const o = minOff[b];
       const top = o + size[b];
       off[b] = o;
+      take(b);
       chosen[depth] = b;
       logMark[depth] = logLen;
       prevO[depth] = lastO;
       prevR[depth] = lastR;
       lastO = o;
       lastR = rank[b];
-      const k = placer.neighbours(b, nb);
+      // Raise the unplaced conflicting buffers to b's top.
+      let k = 0;
+      if (g) {
+        for (let e = g.start[b]; e < g.start[b + 1]; e++) nb[k++] = g.adj[e];
+        work += k;
+      } else {
+        const f = first[b];
+        const l = last[b];
+        for (let t = 0; t < nOpen; t++) { const j = open[t]; if (first[j] <= l && last[j] >= f) nb[k++] = j; }
+        work += nOpen >> 1;
+      }
       for (let t = 0; t < k; t++) {
         const j = nb[t];
         if (off[j] >= 0 || minOff[j] >= top) continue;
@@ -145,23 +173,20 @@ export function exactPlace(lt: Lifetimes, sec: Sections, placer: Placer, rank: I
       }
       tree.add(sec.lo[b], sec.hi[b], -size[b]);
       work += 20;
-      placed++;
-      if (placed === n) {
-        return { status: 'found', off, nodes, work: work + placer.work - work0 };
-      }
+      if (nOpen === 0) return { status: 'found', off, nodes, work };
       depth++;
-      expand();
+      cand = select(-1, -1);
     } else {
-      poolLen = candStart[depth];
       depth--;
-      if (depth < 0) return { status: 'infeasible', nodes, work: work + placer.work - work0 };
+      if (depth < 0) return { status: 'infeasible', nodes, work };
       const b = chosen[depth];
       tree.add(sec.lo[b], sec.hi[b], size[b]);
       while (logLen > logMark[depth]) { logLen--; minOff[logIdx[logLen]] = logVal[logLen]; }
       off[b] = -1;
-      placed--;
+      giveBack(b);
       lastO = prevO[depth];
       lastR = prevR[depth];
+      cand = select(minOff[b], rank[b]);
     }
   }
 }

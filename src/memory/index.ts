@@ -48,7 +48,7 @@ export function stepAccess(s: TrainStep): { reads: string[]; writes: string[] } 
     case 'mask': return { reads: [s.from], writes: [s.to] };
     case 'loss': return { reads: [s.logits], writes: [s.grad] };
     case 'clamp_backward': return { reads: [s.grad, s.source], writes: [s.grad] };
-    case 'backward_input': return { reads: [s.gradOut, ...(s.saved ? [s.saved] : []), ...(s.accumulate ? [s.gradIn] : [])], writes: [s.gradIn] };
+    case 'backward_input': return { reads: [s.gradOut, ...(s.saved ? [s.saved] : []), ...(s.accumulate ? [s.gradIn] : [])], writes: [s.gradIn, ...(s.inPlaceScratch ? [s.inPlaceScratch] : [])] };
     case 'grad_copy': return { reads: [s.src, ...(s.accumulate ? [s.dst] : [])], writes: [s.dst] };
     case 'update_weight': return { reads: [s.saved, s.gradOut], writes: [] };
     case 'update_bias': return { reads: [s.gradOut], writes: [] };

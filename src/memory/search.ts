@@ -1,141 +1,8 @@
-// Placement engine of the arena planner, on one connected component of the conflict graph:
-// greedy placements in a given order (best fit, first fit, or on top of every conflicting
-// buffer) and a local search over the order that re-places only what a move disturbs.
-// Everything is driven by integer work counters and a seeded PRNG, never by the clock, so
-// the same input always gives the same plan.
-import { Conflicts, Lifetimes } from './intervals';
-
-/** How a buffer is placed among the buffers placed before it that are live at a common step. */
-export type FitRule = 'best' | 'first' | 'top';
-
-export interface Instance {
-  lt: Lifetimes;
-  g: Conflicts;
-  names: string[];
-}
-
-/**
- * Places buffers in an order. pos[i] is buffer i's place in the order; fit(i) looks only
- * at neighbours with a smaller pos, so a prefix of the order keeps its offsets when the
- * rest changes. `work` counts neighbour visits (the budget unit of the search).
- */
-export class Placer {
-  readonly n: number;
-  readonly size: Float64Array;
-  readonly start: Int32Array;
-  readonly adj: Int32Array;
-  readonly pos: Int32Array;
-  readonly off: Float64Array;
-  work = 0;
-  private readonly key: Float64Array;
-  private readonly lo: Float64Array;
-  private readonly hi: Float64Array;
-  private readonly scale: number;
-  private readonly packed: boolean;
-
-  constructor(inst: Instance) {
-    this.n = inst.lt.n;
-    this.size = inst.lt.size;
-    this.start = inst.g.start;
-    this.adj = inst.g.adj;
-    this.pos = new Int32Array(this.n);
-    this.off = new Float64Array(this.n);
-    const d = Math.max(1, inst.g.maxDegree);
-    this.key = new Float64Array(d);
-    this.lo = new Float64Array(d);
-    this.hi = new Float64Array(d);
-    let scale = 1;
-    while (scale <= d) scale *= 2;
-    this.scale = scale;
-    let total = 0;
-    for (let i = 0; i < this.n; i++) total += this.size[i];
-    // Sort (offset, slot) pairs packed into one double when that stays exact.
-    this.packed = total * scale < 2 ** 52;
-  }
-
-  /** Offset of buffer i among its neighbours earlier in the order. */
-  fit(i: number, rule: FitRule): number {
-    const { start, adj, pos, off, size, lo, hi } = this;
-    const p = pos[i];
-    const s = size[i];
-    let k = 0;
-    let top = 0;
-    const e1 = start[i + 1];
-    for (let e = start[i]; e < e1; e++) {
-      const j = adj[e];
-      if (pos[j] >= p) continue;
-      const l = off[j];
-      const h = l + size[j];
-      if (h > top) top = h;
-      lo[k] = l;
-      hi[k] = h;
-      k++;
-    }
-    this.work += e1 - start[i] + 1;
-    if (rule === 'top' || k === 0) return top;
-    const order = this.sortSlots(k);
-    let cursor = 0;
-    let best = -1;
-    let bestGap = Infinity;
-    for (let r = 0; r < k; r++) {
-      const q = order[r];
-      const l = lo[q];
-      const gap = l - cursor;
-      if (gap >= s) {
-        if (rule === 'first') return cursor;
-        if (gap < bestGap) {
-          bestGap = gap;
-          best = cursor;
-          if (gap === s) break;
-        }
-      }
-      if (hi[q] > cursor) cursor = hi[q];
-    }
-    return best >= 0 ? best : cursor;
-  }
-
-  private slotOrder = new Int32Array(0);
-
-  /** Slots 0..k-1 ordered by lo (then slot). */
-  private sortSlots(k: number): Int32Array {
-    if (this.slotOrder.length < k) this.slotOrder = new Int32Array(this.key.length);
-    const out = this.slotOrder;
-    const { lo, key, scale } = this;
-    if (k < 12) {
-      for (let a = 0; a < k; a++) {
-        let b = a;
-        const l = lo[a];
-        while (b > 0 && lo[out[b - 1]] > l) { out[b] = out[b - 1]; b--; }
-        out[b] = a;
-      }
-      this.work += k;
-      return out;
-    }
-    this.work += k * 4;
-    if (this.packed) {
-      for (let a = 0; a < k; a++) key[a] = lo[a] * scale + a;
-      const sorted = key.subarray(0, k).sort();
-      for (let a = 0; a < k; a++) { const v = sorted[a]; out[a] = v - Math.floor(v / scale) * scale; }
-      return out;
-    }
-    const idx = Array.from({ length: k }, (_, a) => a).sort((a, b) => lo[a] - lo[b] || a - b);
-    for (let a = 0; a < k; a++) out[a] = idx[a];
-    return out;
-  }
-
-  /** Place every buffer in `perm` order; returns the arena (highest end). */
-  decode(perm: Int32Array, rule: FitRule): number {
-    for (let r = 0; r < this.n; r++) this.pos[perm[r]] = r;
-    let arena = 0;
-    for (let r = 0; r < this.n; r++) {
-      const i = perm[r];
-      const o = this.fit(i, rule);
-      this.off[i] = o;
-      if (o + this.size[i] > arena) arena = o + this.size[i];
-    }
-    return arena;
-  }
-}
+// Greedy starting orders and the local search over the placement order. Everything is
+// driven by work counters and a seeded PRNG, never by the clock, so the same input always
+// gives the same plan on any machine.
+import { indices } from './intervals';
+import { FitRule, Instance, Placer } from './placer';
 
 /** Deterministic PRNG (mulberry32). */
 export function prng(seed: number): () => number {
@@ -158,10 +25,9 @@ export interface GreedyOrder {
 }
 
 function sortedIndices(n: number, cmp: (a: number, b: number) => number): Int32Array {
-  return Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => cmp(a, b) || a - b);
+  return indices(n).sort((a, b) => cmp(a, b) || a - b);
 }
 
-const degreeOf = (inst: Instance, i: number): number => inst.g.start[i + 1] - inst.g.start[i];
 const nameDesc = (inst: Instance, a: number, b: number): number => {
   const x = inst.names[a];
   const y = inst.names[b];
@@ -169,10 +35,11 @@ const nameDesc = (inst: Instance, a: number, b: number): number => {
 };
 
 /**
- * The starting points. The first four are the orders tinytrain's first planner tried
- * (best fit in each), then a stack order (exact when lifetimes nest), TFLite Micro's
- * GreedyMemoryPlanner (size order, first gap), and TVM USMP's greedy_by_size and
- * greedy_by_conflicts (each buffer on top of every conflicting one placed before it).
+ * The starting points. The first four are the orders of tinytrain's first planner (best
+ * fit in each); then a stack order (first use, longest first: exact when lifetimes nest),
+ * conflict-count order, TFLite Micro's GreedyMemoryPlanner (size order, lowest gap) and
+ * TVM USMP's greedy_by_size and greedy_by_conflicts (each buffer on top of every
+ * conflicting one placed before it; ties by conflicts or size, then name descending).
  */
 export const GREEDY_ORDERS: GreedyOrder[] = [
   {
@@ -198,7 +65,7 @@ export const GREEDY_ORDERS: GreedyOrder[] = [
   },
   {
     name: 'conflicts-desc', rule: 'best',
-    order: (inst) => sortedIndices(inst.lt.n, (a, b) => degreeOf(inst, b) - degreeOf(inst, a) || inst.lt.size[b] - inst.lt.size[a]),
+    order: ({ lt, deg }) => sortedIndices(lt.n, (a, b) => deg[b] - deg[a] || lt.size[b] - lt.size[a]),
   },
   {
     name: 'tflm-greedy', rule: 'first',
@@ -207,12 +74,12 @@ export const GREEDY_ORDERS: GreedyOrder[] = [
   {
     name: 'usmp-greedy-by-size', rule: 'top',
     order: (inst) => sortedIndices(inst.lt.n, (a, b) =>
-      inst.lt.size[b] - inst.lt.size[a] || degreeOf(inst, b) - degreeOf(inst, a) || nameDesc(inst, a, b)),
+      inst.lt.size[b] - inst.lt.size[a] || inst.deg[b] - inst.deg[a] || nameDesc(inst, a, b)),
   },
   {
     name: 'usmp-greedy-by-conflicts', rule: 'top',
     order: (inst) => sortedIndices(inst.lt.n, (a, b) =>
-      degreeOf(inst, b) - degreeOf(inst, a) || inst.lt.size[b] - inst.lt.size[a] || nameDesc(inst, a, b)),
+      inst.deg[b] - inst.deg[a] || inst.lt.size[b] - inst.lt.size[a] || nameDesc(inst, a, b)),
   },
 ];
 
@@ -231,7 +98,7 @@ export interface SearchResult {
 export interface SearchOptions {
   /** Stop as soon as the arena is at most this. */
   target: number;
-  /** Work units (neighbour visits) the search may spend. */
+  /** Work units the search may spend. */
   budget: number;
   seed: number;
   rule: FitRule;
@@ -241,16 +108,16 @@ export interface SearchOptions {
 
 /**
  * Late-acceptance hill climbing over the placement order. A move takes a buffer that ends
- * above the target (preferably one at the top of the arena) and changes its place in the
- * order relative to a conflicting buffer placed before it: move it just before that one,
- * swap the two, or push that one after it. Only buffers whose earlier neighbours changed
+ * above the target (half the time one at the very top) and changes its place in the order
+ * relative to a conflicting buffer placed before it: move it just before that one, swap
+ * the two, or push that one just after it. Only buffers whose earlier conflicts changed
  * are re-placed, in order, and a move is abandoned as soon as a buffer rises above what
  * could still be accepted. The cost is (arena, total bytes above the target), compared
  * lexicographically.
  */
 export function localSearch(inst: Instance, startPerm: Int32Array, opts: SearchOptions): SearchResult {
   const placer = new Placer(inst);
-  const { n, size, start, adj, pos, off } = placer;
+  const { n, size, pos, off } = placer;
   const rule = opts.rule;
   const T = opts.target;
   const rand = prng(opts.seed);
@@ -268,6 +135,7 @@ export function localSearch(inst: Instance, startPerm: Int32Array, opts: SearchO
   const L = opts.history ?? 32;
   const histA = new Float64Array(L).fill(A);
   const histS = new Float64Array(L).fill(S);
+  const nb = new Int32Array(n);
 
   const dirty = new Uint8Array(n);
   let outstanding = 0;
@@ -281,7 +149,7 @@ export function localSearch(inst: Instance, startPerm: Int32Array, opts: SearchO
   const changed: number[] = [];
   const oldOff: number[] = [];
 
-  /** Move buffer h to position p (others shift); marks what must be re-placed when `mark`. */
+  /** Move buffer h to position p (others shift); with `mark`, flag what must be re-placed. */
   const moveTo = (h: number, p: number, mark: boolean): void => {
     const q = pos[h];
     if (p < q) {
@@ -293,23 +161,21 @@ export function localSearch(inst: Instance, startPerm: Int32Array, opts: SearchO
     pos[h] = p;
     placer.work += Math.abs(p - q) + 1;
     if (!mark) return;
+    // Buffers whose order relative to h flipped see a different set of earlier conflicts.
     markDirty(h);
     const a = Math.min(p, q);
     const b = Math.max(p, q);
-    for (let e = start[h]; e < start[h + 1]; e++) {
-      const j = adj[e];
-      if (pos[j] >= a && pos[j] <= b) markDirty(j);
-    }
-    placer.work += start[h + 1] - start[h];
+    const k = placer.neighbours(h, nb);
+    for (let t = 0; t < k; t++) { const j = nb[t]; if (pos[j] >= a && pos[j] <= b) markDirty(j); }
   };
 
   /** Re-place dirty buffers in order; false as soon as one ends above `limit`. */
   const replay = (limit: number): boolean => {
     let ok = true;
-    let minDirty = n;
-    for (const j of marked) if (pos[j] < minDirty) minDirty = pos[j];
+    let r = n;
+    for (const j of marked) if (pos[j] < r) r = pos[j];
     marked.length = 0;
-    let r = minDirty;
+    const r0 = r;
     while (outstanding > 0 && r < n) {
       const i = perm[r];
       if (dirty[i]) {
@@ -319,9 +185,10 @@ export function localSearch(inst: Instance, startPerm: Int32Array, opts: SearchO
         if (o !== off[i]) {
           changed.push(i);
           oldOff.push(off[i]);
-          off[i] = o;
-          for (let e = start[i]; e < start[i + 1]; e++) {
-            const j = adj[e];
+          placer.setOffset(i, o);
+          const k = placer.neighbours(i, nb);
+          for (let t = 0; t < k; t++) {
+            const j = nb[t];
             if (pos[j] > r && !dirty[j]) { dirty[j] = 1; outstanding++; }
           }
         }
@@ -329,7 +196,7 @@ export function localSearch(inst: Instance, startPerm: Int32Array, opts: SearchO
       }
       r++;
     }
-    placer.work += r - minDirty;
+    placer.work += r - r0;
     if (!ok) {
       for (; r < n && outstanding > 0; r++) if (dirty[perm[r]]) { dirty[perm[r]] = 0; outstanding--; }
     }
@@ -337,7 +204,7 @@ export function localSearch(inst: Instance, startPerm: Int32Array, opts: SearchO
   };
 
   const undoOffsets = (): void => {
-    for (let k = changed.length - 1; k >= 0; k--) off[changed[k]] = oldOff[k];
+    for (let k = changed.length - 1; k >= 0; k--) placer.setOffset(changed[k], oldOff[k]);
   };
 
   // Buffers ending above the target, and those at the very top.
@@ -357,19 +224,12 @@ export function localSearch(inst: Instance, startPerm: Int32Array, opts: SearchO
   collect();
 
   const pick = <X>(xs: X[]): X => xs[Math.floor(rand() * xs.length)];
-  /** A random neighbour of h placed before it, or -1. */
+  /** A random buffer conflicting with h and placed before it, or -1. */
   const earlierNeighbour = (h: number): number => {
-    const d = start[h + 1] - start[h];
-    if (d === 0) return -1;
-    // A few random probes, then a scan.
-    for (let t = 0; t < 4; t++) {
-      const j = adj[start[h] + Math.floor(rand() * d)];
-      if (pos[j] < pos[h]) return j;
-    }
-    const cand: number[] = [];
-    for (let e = start[h]; e < start[h + 1]; e++) if (pos[adj[e]] < pos[h]) cand.push(adj[e]);
-    placer.work += d;
-    return cand.length ? pick(cand) : -1;
+    const k = placer.neighbours(h, nb);
+    let c = 0;
+    for (let t = 0; t < k; t++) if (pos[nb[t]] < pos[h]) nb[c++] = nb[t];
+    return c ? nb[Math.floor(rand() * c)] : -1;
   };
 
   let iterations = 0;
@@ -385,13 +245,12 @@ export function localSearch(inst: Instance, startPerm: Int32Array, opts: SearchO
     const pj = pos[j];
     changed.length = 0;
     oldOff.length = 0;
-    // Apply the move and remember how to revert it.
     let undoMoves: [number, number][];
     if (kind < 0.5) {
       moveTo(h, pj, true);                     // h just before j
       undoMoves = [[h, ph]];
     } else if (kind < 0.75) {
-      moveTo(h, pj, true);                     // swap: h to j's place, j to h's
+      moveTo(h, pj, true);                     // swap h and j
       moveTo(j, ph, true);
       undoMoves = [[j, pj + 1], [h, ph]];
     } else {
@@ -407,8 +266,8 @@ export function localSearch(inst: Instance, startPerm: Int32Array, opts: SearchO
       for (let i = 0; i < n; i++) if (off[i] + size[i] > nA) nA = off[i] + size[i];
       nS = excessOf();
       placer.work += 2 * n;
-      const better = (a: number, s: number, ra: number, rs: number): boolean => a < ra || (a === ra && s <= rs);
-      ok = better(nA, nS, A, S) || better(nA, nS, histA[v], histS[v]);
+      const notWorse = (a: number, s: number, ra: number, rs: number): boolean => a < ra || (a === ra && s <= rs);
+      ok = notWorse(nA, nS, A, S) || notWorse(nA, nS, histA[v], histS[v]);
     }
     if (!ok) {
       undoOffsets();

@@ -43,8 +43,12 @@ export interface PlanSearchStats {
   components: number;
   /** Arena of the best greedy placement (per component, the best of the greedy orders). */
   greedyBytes: number;
-  /** Components that went to local search, and its totals. */
+  /** Components searched beyond the greedy orders. */
   searched: number;
+  /** Components the exact search placed at the target, or proved it unreachable. */
+  exactFound: number;
+  exactInfeasible: number;
+  /** Local search totals. */
   iterations: number;
   accepted: number;
   improvements: number;

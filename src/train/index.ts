@@ -99,6 +99,22 @@ export function buildTrainGraph(g: QGraph, scheme: Scheme, opts: TrainOptions): 
         const dst = ensureGrad(t);
         return [{ kind: 'grad_copy', src: grad, dst, accumulate: k > 0, elements: elems(g.tensors[t].shape) }];
       },
+      shareInto(t, grad) {
+        if (dryRun) return false;
+        const k = received.get(t) ?? 0;
+        if (k !== 0 || (total.get(t) ?? 0) !== 1) return false;
+        // Same element count is required for sharing bytes.
+        const gBase = grad.replace(/^grad:/, '');
+        if (g.tensors[gBase] && elems(g.tensors[gBase].shape) !== elems(g.tensors[t].shape)) return false;
+        received.set(t, 1);
+        aliases[gradName(t)] = grad;
+        return true;
+      },
+      scratch(name, elements) {
+        addBuffer({ name, kind: 'scratch', dtype: 'float32', elements, bytes: 4 * elements });
+        return name;
+      },
+      shapeOf: (t) => g.tensors[t].shape,
       clampBackward(n) {
         if (dryRun || !('act' in n)) return [];
         const b = clampBounds(n, g.tensors[n.output]);

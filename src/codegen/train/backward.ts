@@ -15,14 +15,15 @@ export function convGeometry(n: QConv, ctx: TrainEmitContext): [string, number][
     ['kh', kh], ['kw', kw], ['stride_h', n.strides[0]], ['stride_w', n.strides[1]], ['pad_t', n.pads[0]], ['pad_l', n.pads[1]], ['groups', n.group]];
 }
 
-type BackwardEmitter = (n: QNode, ctx: TrainEmitContext, gradOut: string, gradIn: string, accumulate: boolean, saved?: string) => string;
+type BackwardEmitter = (n: QNode, ctx: TrainEmitContext, gradOut: string, gradIn: string, accumulate: boolean, saved?: string, inPlaceScratch?: string) => string;
 
-const conv: BackwardEmitter = (node, ctx, gy, gx, acc) => {
+const conv: BackwardEmitter = (node, ctx, gy, gx, acc, _saved, scratch) => {
   const n = node as QConv;
   const p = ctx.params({
     name: `${ctx.base(n)}_gp`, ctype: 'tt_conv_grad_params_t',
     fields: [...convGeometry(n, ctx), ['weight', ctx.paramArray(n, 'weight')], ['w_scale', weightScaleArray(n, ctx)]],
   });
+  if (scratch) return `tt_depthwise_backward_input_inplace_f32(&${p}, ${ctx.fptr(gy)}, ${ctx.fptr(scratch)});`;
   const kernel = convKernels(n, ctx.tensor(n.inputs[0]).shape[1]).backward;
   return `${kernel}(&${p}, ${ctx.fptr(gy)}, ${ctx.fptr(gx)}, ${acc ? 1 : 0});`;
 };

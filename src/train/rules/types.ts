@@ -15,8 +15,16 @@ export interface GradContext {
   contribute(tensor: string, grad: string, inPlaceOk: boolean): TrainStep[];
   /** A fresh or accumulating target for a kernel that computes the gradient of `tensor`. */
   target(tensor: string): { buffer: string; accumulate: boolean };
+  /**
+   * Makes the gradient of `tensor` share `grad`'s bytes when this is its only contribution
+   * (for kernels that overwrite their output gradient in place). False when it cannot.
+   */
+  shareInto(tensor: string, grad: string): boolean;
+  /** A scratch buffer of float32 elements, live only during the step that uses it. */
+  scratch(name: string, elements: number): string;
   /** Clamp-backward step for a fused activation on this node's output, if any. */
   clampBackward(node: QNode): TrainStep[];
+  shapeOf(tensor: string): number[];
   /** The scheme entry for a trainable node, if it is updated. */
   update(node: QNode): LayerUpdate | undefined;
   /** Buffer holding what a weight update reads of the node's input (saved channels or the input). */
