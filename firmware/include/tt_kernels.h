@@ -20,6 +20,10 @@ typedef struct {
   const int32_t *bias;                              /* [out_c], may be NULL */
   const int32_t *multiplier;                        /* [out_c] */
   const int32_t *shift;                             /* [out_c] */
+  /* Partial update: weights of the updated input channels in SRAM (tt_split.h); NULL if none. */
+  const int8_t *weight_train;
+  const uint16_t *in_slot;
+  uint16_t n_train;
 } tt_conv_params_t;
 
 /* Any conv: regular, grouped or depthwise (general path). */
@@ -36,6 +40,10 @@ typedef struct {
   const int32_t *bias;                              /* [out], may be NULL */
   const int32_t *multiplier;                        /* [out] */
   const int32_t *shift;                             /* [out] */
+  /* Partial update: weights of the updated input channels in SRAM (tt_split.h); NULL if none. */
+  const int8_t *weight_train;
+  const uint16_t *in_slot;
+  uint16_t n_train;
 } tt_fc_params_t;
 
 void tt_fully_connected_s8(const tt_fc_params_t *p, const int8_t *x, int8_t *y);

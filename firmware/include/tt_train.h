@@ -83,6 +83,10 @@ typedef struct {
   uint16_t groups;
   const int8_t *weight;      /* OIHW, the current int8 weights (flash or SRAM) */
   const float *w_scale;      /* [out_c] */
+  /* Partial update: weights of the updated input channels in SRAM (tt_split.h); NULL if none. */
+  const int8_t *weight_train;
+  const uint16_t *in_slot;
+  uint16_t n_train;
 } tt_conv_grad_params_t;
 
 /* dx[i,y,x] = Σ_{o in group, k} s_w[o]·q_w[o,i,k]·dy[o, (y+pad−k)/stride] (transposed conv). */
@@ -97,6 +101,10 @@ typedef struct {
   uint16_t in_features, out_features;
   const int8_t *weight;      /* [out][in] */
   const float *w_scale;      /* [out] */
+  /* Partial update: weights of the updated input channels in SRAM (tt_split.h); NULL if none. */
+  const int8_t *weight_train;
+  const uint16_t *in_slot;
+  uint16_t n_train;
 } tt_fc_grad_params_t;
 
 /* dx[k] = Σ_n s_w[n]·q_w[n,k]·dy[n] */
@@ -136,6 +144,7 @@ typedef struct {
                                 Fill with TT_MASTER_UNSET at start-up: each entry starts from
                                 its q at its first update. */
   uint8_t rounding;          /* tt_rounding_t */
+  uint8_t weight_is_slice;   /* pointwise/depthwise: weight is the SRAM slice, laid out like master */
 } tt_conv_update_params_t;
 
 /* G_W[o,i,k] = Σ_p dy[o,p]·s_x·(x[i, p·stride + k − pad] − z_x) over valid taps, then
@@ -160,6 +169,7 @@ typedef struct {
                                 [out_features][n_sel]: weight (n, sel[s]) at n·n_sel + s
                                 (TT_MASTER_UNSET until its first update); else NULL */
   uint8_t rounding;
+  uint8_t weight_is_slice;   /* weight is the SRAM slice [out][n_sel] */
 } tt_fc_update_params_t;
 
 void tt_fc_update_s8(const tt_fc_update_params_t *p, const int8_t *x_saved, const float *dy, float lr, tt_rng_t *rng);

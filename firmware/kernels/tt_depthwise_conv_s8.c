@@ -2,6 +2,7 @@
  * [C,1,kh,kw]). Same arithmetic as tt_conv_s8 without the input-channel loop; results
  * are identical. Channel multipliers > 1 go through tt_conv_s8. */
 #include "tt_kernels.h"
+#include "tt_split.h"
 
 static int8_t store(const tt_conv_params_t *p, int32_t acc, int32_t c) {
   /* Clamp before adding out_zp: the requantized value may be near INT32_MAX. */
@@ -14,7 +15,7 @@ void tt_depthwise_conv_s8(const tt_conv_params_t *p, const int8_t *x, int8_t *y)
   const int32_t plane = in_h * in_w, ksize = kh * kw;
   int32_t c;
   for (c = 0; c < p->out_c; c++) {
-    const int8_t *w = p->weight + c * ksize;
+    const int8_t *w = tt_split_channel(p->weight, p->weight_train, p->in_slot, c, ksize);
     const int8_t *xc = x + c * plane;
     int8_t *yc = y + c * p->out_h * p->out_w;
     const int32_t bias = p->bias ? p->bias[c] : 0;

@@ -5,6 +5,7 @@
  * operations in the same order as tt_conv_backward_input_f32: identical bits. */
 #include "tt_train.h"
 #include "tt_conv_geometry.h"
+#include "tt_split.h"
 
 /* One channel: dxc (+)= transposed conv of dyc. */
 static void channel_backward(const tt_conv_grad_params_t *p, int32_t c, const float *dyc, float *dxc,
@@ -14,7 +15,7 @@ static void channel_backward(const tt_conv_grad_params_t *p, int32_t c, const fl
   const int32_t plane_in = in_h * in_w;
   int32_t ky, kx, oy, ox;
   {
-    const int8_t *w = p->weight + c * kh * kw;
+    const int8_t *w = tt_split_channel(p->weight, p->weight_train, p->in_slot, c, kh * kw);
     const float s = p->w_scale[c];
     if (!accumulate)
       for (oy = 0; oy < plane_in; oy++) dxc[oy] = 0.0f;

@@ -21,7 +21,7 @@ void tt_depthwise_update_s8(const tt_conv_update_params_t *p, const int8_t *x_sa
     const float *dyc = dy + c * plane_out;
     const float ws = p->w_scale[c];
     const float k = ws > 0.0f ? lr * p->x_scale / ws : 0.0f;
-    int32_t widx = c * kh * kw, midx = j * kh * kw;
+    int32_t midx = j * kh * kw, widx = p->weight_is_slice ? midx : c * kh * kw;
     for (ky = 0; ky < kh; ky++) {
       int32_t oy0, oy1;
       tt_tap_range(ky, p->pad_t, sh, in_h, out_h, &oy0, &oy1);

@@ -15,7 +15,8 @@ void tt_fc_update_s8(const tt_fc_update_params_t *p, const int8_t *x_saved, cons
     const float k = ws > 0.0f ? lr * p->x_scale / ws : 0.0f;
     const float g = dy[n];
     for (j = 0; j < p->n_sel; j++) {
-      const int32_t widx = n * in + (p->sel ? p->sel[j] : j), midx = n * p->n_sel + j;
+      const int32_t midx = n * p->n_sel + j;
+      const int32_t widx = p->weight_is_slice ? midx : n * in + (p->sel ? p->sel[j] : j);
       const float acc = g * (float)(x_saved[j] - zp);
       p->weight[widx] = tt_qas_step_s8(p->weight[widx], -(k * acc), p->rounding,
                                        p->master ? p->master + midx : 0, rng);

@@ -16,7 +16,8 @@ void tt_pointwise_update_s8(const tt_conv_update_params_t *p, const int8_t *x_sa
     const float ws = p->w_scale[o];
     const float k = ws > 0.0f ? lr * p->x_scale / ws : 0.0f;
     for (j = 0; j < p->n_sel; j++) {
-      const int32_t widx = o * in_c + (p->sel ? p->sel[j] : j), midx = o * p->n_sel + j;
+      const int32_t midx = o * p->n_sel + j;
+      const int32_t widx = p->weight_is_slice ? midx : o * in_c + (p->sel ? p->sel[j] : j);
       const int8_t *xs = x_saved + j * hw;
       float acc = 0.0f;
       for (px = 0; px < hw; px++) acc += dyo[px] * (float)(xs[px] - zp);

@@ -3,7 +3,7 @@
 // tt_model_train_step() (forward with saves, loss, backward, fused updates).
 import { QConv, QGemm, QNode } from '../ir/qgraph';
 import { TrainGraph, TrainStep } from '../ir/train';
-import { Plan, resolveAlias, stepLabel } from '../memory';
+import { Plan, resolveAlias, splitWeights, stepLabel } from '../memory';
 import { cArrayBody, cFloat, cInt } from './cformat';
 import { commentText, createNamer, cStringLiteral } from './names';
 import { CArray, CParams, Emitted, emitterFor } from './ops';
@@ -110,18 +110,34 @@ export function generateModel(tg: TrainGraph, plan: Plan, info: ModelInfo): Mode
       macs: e.macs, weightBytes: e.arrays.reduce((sum, a) => sum + a.values.length * bytesPer[a.ctype], 0),
     });
   }
-  // Updated parameters move to SRAM.
+  // Updated parameters move to SRAM: whole arrays, or just the updated slice (split).
+  const splits = new Map<string, { train: string; slot: string; n: number }>();
   for (const u of tg.updated) {
+    const node = g.nodes.find((x) => x.name === u.layer) as QConv | QGemm;
+    const inC = tensor(node.inputs[0]).shape[1];
     for (const role of ['weight', 'bias'] as const) {
       if ((role === 'weight' && u.weightRatio === 0) || (role === 'bias' && !u.bias)) continue;
       const name = paramArrays.get(`${u.layer}|${role}`);
       const a = arrays.find((x) => x.name === name);
-      if (a) a.mutable = true;
+      if (!a) continue;
+      if (role === 'weight' && splitWeights(node, u.weightRatio, inC)) {
+        const s = splitArrays(node, u.channels, inC);
+        a.values = s.frozen;
+        a.comment = `${a.comment}: input channels not updated (flash)`;
+        const train = addArray({ name: `${base(node)}_wt`, ctype: 'int8_t', role: 'weight', values: s.train, comment: `updated slice: ${u.channels.length} input channels`, mutable: true });
+        const slot = addArray({ name: `${base(node)}_slot`, ctype: 'uint16_t', values: s.slot, comment: 'where each input channel\'s weights are (bit 15: the SRAM slice)' });
+        splits.set(node.name, { train, slot, n: u.channels.length });
+        const e = forwardEmits.get(node.name) as Emitted;
+        e.params[0].fields.push(['weight_train', train], ['in_slot', slot], ['n_train', u.channels.length]);
+      } else {
+        a.mutable = true;
+      }
     }
   }
 
   const tctx: TrainEmitContext = {
     base,
+    split: (n) => splits.get(n.name),
     paramArray(n, role) {
       const name = paramArrays.get(`${n.name}|${role}`);
       if (!name) throw new Error(`node '${n.name}' has no ${role} array`);
@@ -233,4 +249,37 @@ export function generateModel(tg: TrainGraph, plan: Plan, info: ModelInfo): Mode
   ];
   const symbols = { arena: 'tt_arena', trainable: arrays.filter((a) => a.mutable).map((a) => a.name), master: masters.map((m) => m.name) };
   return { files, kernels: [...kernels].sort(), layers, constBytes, trainableBytes, masterBytes, symbols, macs };
+}
+
+/**
+ * Splits a [rows][in] (pointwise, fc) or [C][kh][kw] (depthwise) weight array by input
+ * channel: the selected channels (in `channels` order) go to the SRAM slice, the rest keep
+ * their order in flash. slot[i] = 0x8000 | slice index, or the flash index.
+ */
+function splitArrays(n: QConv | QGemm, channels: number[], inC: number): { frozen: Int8Array; train: Int8Array; slot: Uint16Array } {
+  const sel = new Map(channels.map((c, j) => [c, j]));
+  const slot = new Uint16Array(inC);
+  let f = 0;
+  for (let i = 0; i < inC; i++) slot[i] = sel.has(i) ? 0x8000 | (sel.get(i) as number) : f++;
+  const depthwise = n.op === 'conv' && n.group > 1;
+  if (depthwise) {
+    const k = n.weightShape[2] * n.weightShape[3];
+    const frozen = new Int8Array((inC - channels.length) * k);
+    const train = new Int8Array(channels.length * k);
+    for (let c = 0; c < inC; c++) {
+      const src = n.weight.subarray(c * k, (c + 1) * k);
+      if (slot[c] & 0x8000) train.set(src, (slot[c] & 0x7fff) * k); else frozen.set(src, slot[c] * k);
+    }
+    return { frozen, train, slot };
+  }
+  const rows = n.weightShape[0];
+  const frozen = new Int8Array(rows * (inC - channels.length));
+  const train = new Int8Array(rows * channels.length);
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < inC; i++) {
+      const v = n.weight[r * inC + i];
+      if (slot[i] & 0x8000) train[r * channels.length + (slot[i] & 0x7fff)] = v; else frozen[r * (inC - channels.length) + slot[i]] = v;
+    }
+  }
+  return { frozen, train, slot };
 }

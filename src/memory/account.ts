@@ -28,6 +28,19 @@ export function masterEntries(n: QConv | QGemm, selected: number, rounding: Roun
   return outC * selected * kh * kw;
 }
 
+/**
+ * A partially updated pointwise, depthwise or fully connected layer keeps only the updated
+ * slice of its weights in SRAM (the rest stays in flash); other layers move whole.
+ */
+export function splitWeights(n: QConv | QGemm, weightRatio: number, inC: number): boolean {
+  if (weightRatio <= 0 || weightRatio >= 1) return false;
+  if (n.op === 'gemm') return true;
+  const [outC, , kh, kw] = n.weightShape;
+  const depthwise = n.group > 1 && n.group === inC && outC === inC;
+  const pointwise = n.group === 1 && kh === 1 && kw === 1 && n.strides.every((s) => s === 1) && n.pads.every((p) => p === 0);
+  return depthwise || pointwise;
+}
+
 export function sramPlan(tg: TrainGraph, plan: Plan, stackBytes: number): SramPlan {
   let weights = 0;
   let biases = 0;
@@ -37,7 +50,8 @@ export function sramPlan(tg: TrainGraph, plan: Plan, stackBytes: number): SramPl
     if (!n) continue;
     const inC = tg.qgraph.tensors[n.inputs[0]].shape[1];
     if (u.weightRatio > 0) {
-      weights += n.weight.length;
+      // The slice has the master copy's layout and size.
+      weights += splitWeights(n, u.weightRatio, inC) ? masterEntries(n, u.channels.length, 'master', inC) : n.weight.length;
       master += 4 * masterEntries(n, u.channels.length, tg.rounding, inC);
     }
     if (u.bias) {

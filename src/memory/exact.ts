@@ -127,7 +127,7 @@ export function exactPlace(lt: Lifetimes, sec: Sections, placer: Placer, rank: I
       if (o < afterO || (o === afterO && r <= afterR)) continue;
       if (o < bo || (o === bo && r < br)) { best = i; bo = o; br = r; }
     }
-    work += (nOpen >> 1) + 4;
+    work += nOpen + 4;
     if (best < 0 || bo >= minHeight || bo > capacity - tree.max) return -1;
     return best;
   };
@@ -158,7 +158,7 @@ export function exactPlace(lt: Lifetimes, sec: Sections, placer: Placer, rank: I
         const f = first[b];
         const l = last[b];
         for (let t = 0; t < nOpen; t++) { const j = open[t]; if (first[j] <= l && last[j] >= f) nb[k++] = j; }
-        work += nOpen >> 1;
+        work += nOpen;
       }
       for (let t = 0; t < k; t++) {
         const j = nb[t];

@@ -74,7 +74,7 @@ export function stepLabel(s: TrainStep): string {
     case 'tile_forward': return `forward ${s.node.name} (tile ${s.tile})`;
   }
 }
-export { checkBudget, parseBytes, sramPlan, masterEntries, RUNTIME_STATE_BYTES } from './account';
+export { checkBudget, parseBytes, sramPlan, masterEntries, splitWeights, RUNTIME_STATE_BYTES } from './account';
 export type { SramPlan } from './account';
 
 /** The largest total of bytes live at one step: no arena can be smaller. */

@@ -13,10 +13,10 @@
 //     plans are reproducible and do not depend on the machine's speed.
 //  4. The search stops as soon as the arena equals the lower bound.
 import { Interval, lifetimes } from './lifetimes';
-import { byFirst, components, indices, Lifetimes, peakLoad, Sections, sections } from './intervals';
-import { exactPlace } from './exact';
+import { byFirst, components, Lifetimes, peakLoad } from './intervals';
+import { searchComponent } from './component';
 import { FitRule, Instance, makeInstance, Placer } from './placer';
-import { GREEDY_ORDERS, localSearch } from './search';
+import { GREEDY_ORDERS } from './search';
 import { Plan, PlanInput, PlanSearchStats } from './types';
 
 export interface PlanOptions {
@@ -30,7 +30,7 @@ export interface PlanOptions {
   seed?: number;
 }
 
-export const DEFAULT_EFFORT = 30_000_000;
+export const DEFAULT_EFFORT = 40_000_000;
 const DEFAULT_SEED = 0x7417;
 
 function toLifetimes(ivs: Interval[]): Lifetimes {
@@ -60,7 +60,7 @@ interface ComponentPlan {
   arena: number;
   strategy: string;
   greedy: number;              // best greedy arena
-  how: '' | '+exact' | '+search';
+  how: string;
 }
 
 function subLifetimes(lt: Lifetimes, members: Int32Array): Lifetimes {
@@ -70,66 +70,6 @@ function subLifetimes(lt: Lifetimes, members: Int32Array): Lifetimes {
     first: Float64Array.from(members, (i) => lt.first[i]),
     last: Float64Array.from(members, (i) => lt.last[i]),
   };
-}
-
-/** Preference ranks for the exact search (MiniMalloc's orders): width, area, section total. */
-function exactRanks(inst: Instance, sec: Sections): Int32Array[] {
-  const { lt } = inst;
-  const n = lt.n;
-  // Largest total over each buffer's sections (sparse table for range maximum).
-  const totals = new Float64Array(sec.count);
-  const diff = new Float64Array(sec.count + 1);
-  for (let i = 0; i < n; i++) { diff[sec.lo[i]] += lt.size[i]; diff[sec.hi[i]] -= lt.size[i]; }
-  let run = 0;
-  for (let s = 0; s < sec.count; s++) { run += diff[s]; totals[s] = run; }
-  const table: Float64Array[] = [totals];
-  for (let w = 1; 2 * w <= sec.count; w *= 2) {
-    const prev = table[table.length - 1];
-    const cur = new Float64Array(sec.count - 2 * w + 1);
-    for (let s = 0; s < cur.length; s++) cur[s] = Math.max(prev[s], prev[s + w]);
-    table.push(cur);
-  }
-  const rangeMax = (a: number, b: number): number => {
-    const k = Math.floor(Math.log2(b - a));
-    return Math.max(table[k][a], table[k][b - (1 << k)]);
-  };
-  const T = Float64Array.from({ length: n }, (_, i) => rangeMax(sec.lo[i], sec.hi[i]));
-  const W = Float64Array.from({ length: n }, (_, i) => sec.hi[i] - sec.lo[i]);
-  const A = Float64Array.from({ length: n }, (_, i) => lt.size[i] * (lt.last[i] - lt.first[i] + 1));
-  const rankOf = (keys: Float64Array[]): Int32Array => {
-    const order = indices(n).sort((a, b) => {
-      for (const k of keys) if (k[a] !== k[b]) return k[b] - k[a];
-      return a - b;
-    });
-    const rank = new Int32Array(n);
-    order.forEach((i, r) => { rank[i] = r; });
-    return rank;
-  };
-  return [rankOf([W, A, T]), rankOf([T, A, W]), rankOf([T, W, A])];
-}
-
-/**
- * Exact search for an arena of `capacity`: MiniMalloc's round robin over preference orders
- * with a node limit that doubles each round, within `budget` work units.
- */
-function exactWithin(inst: Instance, placer: Placer, capacity: number, budget: number): { off?: Float64Array; work: number; proven: boolean } {
-  const n = inst.lt.n;
-  const sec = sections(inst.lt);
-  const ranks = exactRanks(inst, sec);
-  const perNode = 3 * n + 40;
-  let work = n * 8;
-  let limit = n;
-  for (;;) {
-    limit *= 2;
-    for (const rank of ranks) {
-      const nodeLimit = Math.min(limit, Math.floor((budget - work) / perNode));
-      if (nodeLimit < n) return { work, proven: false };
-      const r = exactPlace(inst.lt, sec, placer, rank, capacity, nodeLimit);
-      work += r.work;
-      if (r.status === 'found') return { off: r.off, work, proven: false };
-      if (r.status === 'infeasible') return { work, proven: true };
-    }
-  }
 }
 
 export function planMemory(input: PlanInput, opts: PlanOptions = {}): Plan {
@@ -146,22 +86,28 @@ export function planMemory(input: PlanInput, opts: PlanOptions = {}): Plan {
   const plans: ComponentPlan[] = [];
   const instances: Instance[] = [];
   const placers: Placer[] = [];
-  const starts: { perm: Int32Array; rule: FitRule }[] = [];
+  const decodeWork: number[] = [];
+  const greedyBest: { arena: number; off: Float64Array; perm: Int32Array; rule: FitRule }[] = [];
   for (const members of comps) {
     const inst = makeInstance(subLifetimes(lt, members), Array.from(members, (i) => ivs[sized[i]].name));
     const placer = new Placer(inst);
+    let decodes = 0;
     let best: { name: string; arena: number; off: Float64Array; perm: Int32Array; rule: FitRule } | undefined;
     for (const o of GREEDY_ORDERS) {
       const perm = o.order(inst);
       const arena = placer.decode(perm, o.rule);
+      decodes++;
       if (!best || arena < best.arena) best = { name: o.name, arena, off: placer.off.slice(), perm, rule: o.rule };
       if (best.arena <= lb.bytes) break;
+      // Very large components: past the first planner's four orders, stay within the effort.
+      if (decodes >= 4 && placer.work > effort) break;
     }
     const b = best!;
     plans.push({ members, off: b.off, arena: b.arena, strategy: b.name, greedy: b.arena, how: '' });
     instances.push(inst);
     placers.push(placer);
-    starts.push({ perm: b.perm, rule: b.rule });
+    greedyBest.push(b);
+    decodeWork.push(placer.work / decodes);
   }
 
   // Searches on the components above the target, highest first. A component that cannot
@@ -180,22 +126,14 @@ export function planMemory(input: PlanInput, opts: PlanOptions = {}): Plan {
     const waiting = byArena.slice(k).filter(pending).reduce((s, x) => s + instances[x].lt.n, 0);
     const budget = Math.max(1, Math.floor((remaining * instances[c].lt.n) / waiting));
     stats.searched++;
-    // 1. Exact placement at the target, with part of the budget.
-    const ex = exactWithin(instances[c], placers[c], target, Math.floor(budget * 0.4));
-    let spent = ex.work;
-    if (ex.off) {
-      stats.exactFound++;
-      plans[c] = { ...plans[c], off: ex.off, arena: target, how: '+exact' };
-    } else {
-      if (ex.proven) stats.exactInfeasible++;
-      // 2. Local search over the order with the rest.
-      const r = localSearch(instances[c], starts[c].perm, { target, budget: Math.max(1, budget - spent), seed: seed + c, rule: starts[c].rule });
-      spent += r.work;
-      stats.iterations += r.iterations;
-      stats.accepted += r.accepted;
-      stats.improvements += r.improvements;
-      if (r.arena < plans[c].arena) plans[c] = { ...plans[c], off: r.off, arena: r.arena, how: '+search' };
-    }
+    const r = searchComponent(instances[c], placers[c], greedyBest[c], decodeWork[c], target, budget, seed + c);
+    const spent = r.work;
+    if (r.how === 'exact' || r.how === 'bisect') stats.exactFound++;
+    if (r.exactInfeasible) stats.exactInfeasible++;
+    stats.iterations += r.iterations;
+    stats.accepted += r.accepted;
+    stats.improvements += r.improvements;
+    if (r.arena < plans[c].arena) plans[c] = { ...plans[c], off: r.off, arena: r.arena, how: r.how };
     remaining -= spent;
     stats.work += spent;
     target = Math.max(target, plans[c].arena);
@@ -217,7 +155,7 @@ export function planMemory(input: PlanInput, opts: PlanOptions = {}): Plan {
     liveAtPeak: lb.live,
     buffers: ivs.map((iv, i) => ({ ...iv, offset: offsets[i] })),
     aliases: input.aliases,
-    strategy: top ? `${top.strategy}${top.how}` : 'empty',
+    strategy: !top ? 'empty' : top.how === 'exact' ? 'exact' : top.how ? `${top.strategy}+${top.how}` : top.strategy,
     search: stats,
   };
 }

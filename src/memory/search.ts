@@ -36,8 +36,8 @@ const nameDesc = (inst: Instance, a: number, b: number): number => {
 
 /**
  * The starting points. The first four are the orders of tinytrain's first planner (best
- * fit in each); then a stack order (first use, longest first: exact when lifetimes nest),
- * conflict-count order, TFLite Micro's GreedyMemoryPlanner (size order, lowest gap) and
+ * fit in each); then TFLite Micro's GreedyMemoryPlanner (size order, lowest gap), a stack
+ * order (first use, longest first: exact when lifetimes nest), conflict-count order, and
  * TVM USMP's greedy_by_size and greedy_by_conflicts (each buffer on top of every
  * conflicting one placed before it; ties by conflicts or size, then name descending).
  */
@@ -60,16 +60,16 @@ export const GREEDY_ORDERS: GreedyOrder[] = [
     order: ({ lt }) => sortedIndices(lt.n, (a, b) => lt.first[a] - lt.first[b] || lt.size[b] - lt.size[a]),
   },
   {
+    name: 'tflm-greedy', rule: 'first',
+    order: ({ lt }) => sortedIndices(lt.n, (a, b) => lt.size[b] - lt.size[a]),
+  },
+  {
     name: 'stack', rule: 'first',
     order: ({ lt }) => sortedIndices(lt.n, (a, b) => lt.first[a] - lt.first[b] || lt.last[b] - lt.last[a] || lt.size[b] - lt.size[a]),
   },
   {
     name: 'conflicts-desc', rule: 'best',
     order: ({ lt, deg }) => sortedIndices(lt.n, (a, b) => deg[b] - deg[a] || lt.size[b] - lt.size[a]),
-  },
-  {
-    name: 'tflm-greedy', rule: 'first',
-    order: ({ lt }) => sortedIndices(lt.n, (a, b) => lt.size[b] - lt.size[a]),
   },
   {
     name: 'usmp-greedy-by-size', rule: 'top',

@@ -15,13 +15,18 @@ export function convGeometry(n: QConv, ctx: TrainEmitContext): [string, number][
     ['kh', kh], ['kw', kw], ['stride_h', n.strides[0]], ['stride_w', n.strides[1]], ['pad_t', n.pads[0]], ['pad_l', n.pads[1]], ['groups', n.group]];
 }
 
+function splitFields(n: QNode, ctx: TrainEmitContext): [string, string | number][] {
+  const s = ctx.split(n);
+  return s ? [['weight_train', s.train], ['in_slot', s.slot], ['n_train', s.n]] : [];
+}
+
 type BackwardEmitter = (n: QNode, ctx: TrainEmitContext, gradOut: string, gradIn: string, accumulate: boolean, saved?: string, inPlaceScratch?: string) => string;
 
 const conv: BackwardEmitter = (node, ctx, gy, gx, acc, _saved, scratch) => {
   const n = node as QConv;
   const p = ctx.params({
     name: `${ctx.base(n)}_gp`, ctype: 'tt_conv_grad_params_t',
-    fields: [...convGeometry(n, ctx), ['weight', ctx.paramArray(n, 'weight')], ['w_scale', weightScaleArray(n, ctx)]],
+    fields: [...convGeometry(n, ctx), ['weight', ctx.paramArray(n, 'weight')], ['w_scale', weightScaleArray(n, ctx)], ...splitFields(n, ctx)],
   });
   if (scratch) return `tt_depthwise_backward_input_inplace_f32(&${p}, ${ctx.fptr(gy)}, ${ctx.fptr(scratch)});`;
   const kernel = convKernels(n, ctx.tensor(n.inputs[0]).shape[1]).backward;
@@ -32,7 +37,7 @@ const gemm: BackwardEmitter = (node, ctx, gy, gx, acc) => {
   const n = node as QGemm;
   const p = ctx.params({
     name: `${ctx.base(n)}_gp`, ctype: 'tt_fc_grad_params_t',
-    fields: [['in_features', n.weightShape[1]], ['out_features', n.weightShape[0]], ['weight', ctx.paramArray(n, 'weight')], ['w_scale', weightScaleArray(n, ctx)]],
+    fields: [['in_features', n.weightShape[1]], ['out_features', n.weightShape[0]], ['weight', ctx.paramArray(n, 'weight')], ['w_scale', weightScaleArray(n, ctx)], ...splitFields(n, ctx)],
   });
   return `tt_fc_backward_input_f32(&${p}, ${ctx.fptr(gy)}, ${ctx.fptr(gx)}, ${acc ? 1 : 0});`;
 };

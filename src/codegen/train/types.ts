@@ -15,4 +15,6 @@ export interface TrainEmitContext {
   fptr(tensor: string): string;
   tensor(name: string): QTensor;
   roundingConst: string;
+  /** The SRAM slice of a split layer's weights, if it is split. */
+  split(node: QNode): { train: string; slot: string; n: number } | undefined;
 }

@@ -13,11 +13,13 @@ function selArray(n: QConv | QGemm, u: LayerUpdate, ctx: TrainEmitContext): stri
 
 export function emitWeightUpdate(n: QConv | QGemm, u: LayerUpdate, ctx: TrainEmitContext, saved: string, gy: string): string {
   const x = ctx.tensor(n.inputs[0]);
-  const w = ctx.paramArray(n, 'weight');
+  const split = ctx.split(n);
+  const w = split ? split.train : ctx.paramArray(n, 'weight');
   const master = ctx.roundingConst === 'TT_ROUND_MASTER' ? ctx.master(`${ctx.base(n)}_wmaster`, w, masterEntries(n, u.channels.length, 'master', x.shape[1])) : 'NULL';
   const common: [string, string | number][] = [
     ['weight', w], ['w_scale', weightScaleArray(n, ctx)], ['x_scale', cFloat(x.scale)], ['x_zp', x.zeroPoint],
     ['n_sel', u.channels.length], ['sel', selArray(n, u, ctx)], ['master', master], ['rounding', ctx.roundingConst],
+    ['weight_is_slice', split ? 1 : 0],
   ];
   if (n.op === 'gemm') {
     const p = ctx.params({ name: `${ctx.base(n)}_up`, ctype: 'tt_fc_update_params_t', fields: [['in_features', n.weightShape[1]], ['out_features', n.weightShape[0]], ...common] });
