@@ -177,6 +177,32 @@ export function stackInstance(seed: number, n: number): PlanInput {
   return fromLifetimes(specs);
 }
 
+/**
+ * A zero-waste instance: a rectangle of `height` bytes by `steps` steps cut into `pieces`
+ * rectangles by random guillotine cuts (in time or in bytes). Every step is exactly full,
+ * so the lower bound is `height` and the cutting itself is a placement that reaches it.
+ * The classic hard case for dynamic storage allocation.
+ */
+export function tilingInstance(seed: number, pieces: number, height = 4096, steps = 64): PlanInput {
+  const r = prng(seed);
+  const rects = [{ o: 0, h: height, f: 0, l: steps - 1 }];
+  while (rects.length < pieces) {
+    rects.sort((a, b) => b.h * (b.l - b.f + 1) - a.h * (a.l - a.f + 1));
+    const x = rects.shift()!;
+    const inTime = x.l > x.f;
+    const inBytes = x.h >= 8;
+    if (!inTime && !inBytes) { rects.push(x); break; }
+    if (inTime && (!inBytes || r() < 0.5)) {
+      const cut = x.f + Math.floor(r() * (x.l - x.f));
+      rects.push({ ...x, l: cut }, { ...x, f: cut + 1 });
+    } else {
+      const cut = 4 * (1 + Math.floor(r() * (x.h / 4 - 1)));
+      rects.push({ ...x, h: cut }, { ...x, o: x.o + cut, h: x.h - cut });
+    }
+  }
+  return fromLifetimes(rects.map((x) => ({ bytes: x.h, first: x.f, last: x.l })));
+}
+
 // A MobileNetV2-style network as a QGraph (values are irrelevant to planning, shapes are not).
 
 interface NetSpec {

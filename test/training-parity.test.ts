@@ -22,6 +22,8 @@ describe('training parity: host vs QEMU after 500 steps', function () {
     { model: 'conv_bn_relu_pool_fc.onnx', scheme: 'full', rounding: 'master' },
     { model: 'grouped_conv.onnx', scheme: 'bias+last:2', rounding: 'nearest' },
     { model: 'avgpool_pad.onnx', scheme: 'full', rounding: 'stochastic' },
+    // Partial updates of a depthwise, a pointwise and the classifier: split weights.
+    { model: 'dw_separable_residual.onnx', scheme: 'partial', rounding: 'master' },
   ];
   for (const c of cases) {
     it(`${c.model}, scheme ${c.scheme}, ${c.rounding} rounding`, async () => {
@@ -30,9 +32,14 @@ describe('training parity: host vs QEMU after 500 steps', function () {
       const data = path.join(tmp, `${c.model}-data`);
       writeNpyDataset(data, g.input.shape.slice(1), 100, 40, g.shapes[g.output][1], 7);
       const results: { where: string; params: string; logits: string; evals: string }[] = [];
+      let scheme = c.scheme;
+      if (scheme === 'partial') {
+        scheme = path.join(tmp, 'partial.json');
+        fs.writeFileSync(scheme, JSON.stringify({ layers: [{ layer: 1, bias: true, weight_ratio: 0.5 }, { layer: 2, bias: true, weight_ratio: 0.25 }, { layer: 3, bias: true, weight_ratio: 0.5 }] }));
+      }
       for (const board of ['stm32f746', 'mps2-an386']) {
         const out = path.join(tmp, `${c.model}-${board}`);
-        await gen({ model, data, board, scheme: c.scheme, out, evalSamples: 40, calibSamples: 100, trainSamples: 100, steps: 500, evalEvery: 250, lr: 0.05, rounding: c.rounding });
+        await gen({ model, data, board, scheme, out, evalSamples: 40, calibSamples: 100, trainSamples: 100, steps: 500, evalEvery: 250, lr: 0.05, rounding: c.rounding });
         buildProject(out, 'emu');
         const r = await emulateProject(out, {});
         assert.equal(r.exit_code, 0);
