@@ -495,8 +495,44 @@ describe('memory planner', () => {
     });
   });
 
+  it('zero-waste tilings (every step exactly full) of up to 40 pieces: exactly the lower bound', () => {
+    for (const pieces of [20, 30, 40]) {
+      for (let seed = 1; seed <= 15; seed++) {
+        const input = tilingInstance(seed * 3 + pieces, pieces);
+        const plan = planMemory(input);
+        assertValid(plan, input, `tiling ${pieces}/${seed}`);
+        assert.equal(plan.lowerBoundBytes, 4096);
+        assert.equal(plan.arenaBytes, 4096, `tiling ${pieces} pieces, seed ${seed}: ${plan.arenaBytes} (${plan.strategy})`);
+      }
+    }
+    // Larger ones are the hard case of the problem: reported, not required.
+    const ratios = [100, 200].map((pieces) => ratio(planMemory(tilingInstance(pieces, pieces))));
+    console.log(`      100 and 200 pieces: ${ratios.map((r) => r.toFixed(4)).join(', ')}`);
+  });
+
+  it('the searches close gaps the greedy orders leave; effort 0 keeps the best greedy placement', () => {
+    const input = trainInput(netGraph(randomNetSpec(10, 46, 32)), 'bias+last:13');
+    const greedyOnly = planMemory(input, { effort: 0 });
+    const full = planMemory(input);
+    assertValid(greedyOnly, input, 'effort 0');
+    assertValid(full, input, 'default effort');
+    assert.equal(greedyOnly.arenaBytes, greedyOnly.search!.greedyBytes);
+    assert.ok(greedyOnly.arenaBytes > greedyOnly.lowerBoundBytes * 1.02, 'this instance needs the search');
+    assert.equal(full.arenaBytes, full.lowerBoundBytes);
+    assert.equal(full.search!.greedyBytes, greedyOnly.arenaBytes);
+    assert.ok(full.search!.searched >= 1 && full.search!.exactFound >= 1);
+    assert.ok(!/search|exact|bisect/.test(greedyOnly.strategy));
+    // Another seed gives another valid plan, no worse than the greedy one.
+    const other = planMemory(input, { seed: 99 });
+    assertValid(other, input, 'seed 99');
+    assert.ok(other.arenaBytes <= greedyOnly.arenaBytes);
+  });
+
   it('is deterministic: the same input gives the same plan', () => {
-    const inputs = [randomInstance(7, 800), trainInput(netGraph(MCUNET_5FPS), 'full'), stackInstance(3, 300)];
+    const inputs = [
+      randomInstance(7, 800), randomInstance(3000, 3000), trainInput(netGraph(MCUNET_5FPS), 'full'), stackInstance(3, 300),
+      tilingInstance(100, 100), trainInput(netGraph(randomNetSpec(10, 46, 32)), 'bias+last:13'),
+    ];
     for (const input of inputs) {
       const a = JSON.stringify(planMemory(input));
       const b = JSON.stringify(planMemory(JSON.parse(JSON.stringify(input)) as PlanInput));
@@ -505,14 +541,17 @@ describe('memory planner', () => {
   });
 
   it('plans 3000 buffers well under a second', () => {
+    const deep = netGraph(randomNetSpec(77, 430, 32));
     const cases: [string, PlanInput][] = [
       ['random intervals', randomInstance(3000, 3000)],
-      ['deep MobileNet-like training graph', trainInput(netGraph(randomNetSpec(77, 300, 32)), 'full')],
+      ['deep MobileNet-like network, full update', trainInput(deep, 'full')],
+      ['deep MobileNet-like network, sparse update', trainInput(netGraph(randomNetSpec(77, 420, 32)), randomScheme(77, 1261))],
+      ['MobileNet-like network, full update, greedy above the bound', trainInput(netGraph(randomNetSpec(77, 300, 32)), 'full')],
     ];
     for (const [label, input] of cases) {
       const { plan, ms } = timed(input);
       console.log(`      ${label}: ${fmt(plan, ms)}`);
-      assert.ok(plan.buffers.length >= 2500, `${label}: only ${plan.buffers.length} buffers`);
+      assert.ok(plan.buffers.length >= 2000, `${label}: only ${plan.buffers.length} buffers`);
       assertValid(plan, input, label);
       assert.ok(ms < 2000, `${label}: ${ms} ms`);
     }

@@ -1,5 +1,6 @@
-// `npm run bench -- [--rounding] [--json]`: measurements that are too slow or too noisy
+// `npm run bench -- [--memory] [--rounding] [--json]`: measurements that are too slow or too noisy
 // for tests. Results are ratios and exact counts, so they are comparable across runs.
+import { memoryBench } from './memory';
 import { roundingBench } from './rounding';
 
 export async function main(argv: string[]): Promise<void> {
@@ -15,6 +16,10 @@ export async function main(argv: string[]): Promise<void> {
     }
     log(`  best accuracy per byte: ${r.best}`);
     result.rounding = r;
+  }
+  if (all || argv.includes('--memory')) {
+    log('memory of on-device training (stm32f746; zoo models at 3x128x128, random weights):');
+    result.memory = await memoryBench(log);
   }
   if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -20,6 +20,8 @@ export interface TrainingOptions {
 export interface CodegenInput {
   train: TrainGraph;
   sram: SramPlan;
+  /** Wall time of tiling search and arena planning. */
+  planningMs: number;
   training: TrainingOptions;
   plan: Plan;
   board: Board;
@@ -65,7 +67,8 @@ export function generateProject(input: CodegenInput): GeneratedProject {
   if (model.trainableBytes !== input.sram.trainable_weights + input.sram.trainable_biases || model.masterBytes !== input.sram.master_copies) {
     throw new Error(`codegen placed ${model.trainableBytes}+${model.masterBytes} trainable bytes but the plan counted ${input.sram.trainable_weights + input.sram.trainable_biases}+${input.sram.master_copies}`);
   }
-  const flashTotal = model.constBytes + CODE_ESTIMATE_BYTES;
+  // Updated parameters' initial values are in flash too (copied to SRAM at reset).
+  const flashTotal = model.constBytes + model.trainableBytes + CODE_ESTIMATE_BYTES;
   const report = {
     tool: { name: 'tinytrain', version: input.version },
     options: input.options,
@@ -89,6 +92,7 @@ export function generateProject(input: CodegenInput): GeneratedProject {
       arena_bytes: plan.arenaBytes,
       lower_bound_bytes: plan.lowerBoundBytes,
       planner_strategy: plan.strategy,
+      planning_ms: input.planningMs,
       peak_step: plan.peakStep,
       live_at_peak: plan.liveAtPeak,
       weights_flash_bytes: model.constBytes,

@@ -55,6 +55,10 @@ export interface GenOptions {
   tiling?: 'auto' | 'off' | 'always';
   /** SRAM budget, bytes or e.g. '128KB': gen fails when the plan needs more. */
   budget?: string | number;
+  /** Planning only (benchmarks): report a plan that does not fit instead of failing. */
+  checkFit?: boolean;
+  /** Planning only: build the report without writing the project. */
+  write?: boolean;
   /** Invert uint8 samples (255 - raw) before normalization. */
   invert?: boolean;
   log?: (line: string) => void;
@@ -117,15 +121,17 @@ export async function gen(opts: GenOptions): Promise<GenResult> {
     { x: evalSet.map(q), y: data.test.y.subarray(0, evalSet.length) },
     sampleLen,
   );
+  const t0 = process.hrtime.bigint();
   const chosen = chooseTiling(trainUntiled, opts.tiling ?? 'auto');
+  const planningMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const train = chosen.train;
   const plan = chosen.plan;
   const schedule = trainSchedule(train);
   if (train.tiling) log(`tiled execution of ${train.tiling.segment.length} frozen layers in ${train.tiling.grid.join('x')} tiles: arena ${plan.arenaBytes} B instead of ${chosen.untiledArena} B`);
   const sram = sramPlan(train, plan, board.stack_bytes);
-  checkBudget(sram, plan, schedule, { budget: opts.budget === undefined ? undefined : parseBytes(String(opts.budget)), boardSram: board.memory.sram.size, boardId: board.id });
+  if (opts.checkFit !== false) checkBudget(sram, plan, schedule, { budget: opts.budget === undefined ? undefined : parseBytes(String(opts.budget)), boardSram: board.memory.sram.size, boardId: board.id });
   const project = generateProject({
-    train, sram, plan, board, version: VERSION,
+    train, sram, plan, board, version: VERSION, planningMs,
     training: { steps: training ? steps : 0, evalEvery: opts.evalEvery ?? 0, lr: opts.lr ?? DEFAULT_LR, cosine: opts.lrSchedule === 'cosine', seed: opts.seed ?? 1 },
     modelName: path.basename(modelPath), modelPath, dataDir,
     graphNotes: graph.notes, samples, evalSamples: evalSet.length,
@@ -133,6 +139,7 @@ export async function gen(opts: GenOptions): Promise<GenResult> {
     options: { ...opts, log: undefined },
     normalize: data.notes,
   });
+  if (opts.write === false) return { out: path.resolve(opts.out), report: project.report };
   writeProject(path.resolve(opts.out), project.files);
   copyRuntime(path.resolve(opts.out));
   log(`wrote ${project.files.length} files to ${opts.out}: arena ${plan.arenaBytes} B (lower bound ${plan.lowerBoundBytes} B)`);
