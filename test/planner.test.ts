@@ -9,11 +9,16 @@ import * as path from 'path';
 import { QAdd, QConv, QGemm, QGraph, QNode, QTensor } from '../src/ir/qgraph';
 import { planMemory, lowerBound, trainSchedule, Plan, PlanInput, PlanTensor, PlanStep } from '../src/memory';
 import { lifetimes } from '../src/memory/lifetimes';
+import { evaluateGraph, importOnnx } from '../src/onnx';
+import { CalibrationStats, quantize } from '../src/quant';
 import { resolveScheme } from '../src/sparse';
 import { buildTrainGraph } from '../src/train';
+import { tilingCandidates, tilePrefix } from '../src/train/tiling';
+import { TrainGraph } from '../src/ir/train';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SCHEMES = path.join(ROOT, 'test', 'fixtures', 'schemes');
+const ZOO = path.join(ROOT, 'models', 'zoo');
 const TTE_GRAPH = [
   path.join(ROOT, '..', 'shared', 'anchors', 'tte-mcunet-5fps-128-49kb-graph.json'),
   '/work/shared/anchors/tte-mcunet-5fps-128-49kb-graph.json',
@@ -230,7 +235,7 @@ export const MBV2_035: NetSpec = {
 };
 
 /** A random MobileNet-like spec: `nBlocks` blocks, resolution halving a few times. */
-export function randomNetSpec(seed: number, nBlocks: number, res = 64): NetSpec {
+export function randomNetSpec(seed: number, nBlocks: number, res = 64, maxChannels = 160): NetSpec {
   const r = prng(seed);
   let c = 8 * (1 + Math.floor(r() * 3));
   let hw = res / 2;
@@ -238,7 +243,7 @@ export function randomNetSpec(seed: number, nBlocks: number, res = 64): NetSpec 
   for (let b = 0; b < nBlocks; b++) {
     const stride = hw > 2 && r() < Math.min(0.5, 4 / nBlocks) ? 2 : 1;
     if (stride === 2) hw /= 2;
-    const out = r() < 0.25 ? Math.min(160, c + 8 * (1 + Math.floor(r() * 3))) : c;
+    const out = r() < 0.25 ? Math.min(maxChannels, c + 8 * (1 + Math.floor(r() * 3))) : c;
     const e = b === 0 ? 0 : c * (2 + Math.floor(r() * 5));
     blocks.push([e, [3, 5, 7][Math.floor(r() * 3)], stride, out]);
     c = out;
@@ -247,14 +252,18 @@ export function randomNetSpec(seed: number, nBlocks: number, res = 64): NetSpec 
 }
 
 export function netGraph(spec: NetSpec): QGraph {
-  const r = prng(spec.res * 7919 + spec.blocks.length);
   const tensors: Record<string, QTensor> = {};
   const nodes: QNode[] = [];
   const tensor = (name: string, shape: number[], relu6: boolean): string => {
     tensors[name] = { name, shape, scale: relu6 ? 6 / 255 : 0.05, zeroPoint: relu6 ? -128 : 0, min: relu6 ? 0 : -6, max: 6 };
     return name;
   };
-  const weights = (n: number): Int8Array => Int8Array.from({ length: n }, () => Math.round(r() * 254) - 127);
+  let lcg = 12345;
+  const weights = (n: number): Int8Array => {
+    const w = new Int8Array(n);
+    for (let i = 0; i < n; i++) { lcg = (Math.imul(lcg, 1103515245) + 12345) >>> 0; w[i] = (lcg >>> 24) - 128; }
+    return w;
+  };
   const conv = (name: string, x: string, cout: number, k: number, stride: number, group: number, relu6: boolean): string => {
     const [, cin, h, w] = tensors[x].shape;
     const p = k >> 1;
@@ -349,6 +358,21 @@ export function tteInput(file: string): PlanInput {
     return { label: op.name, reads, writes: op.outputs.map((o) => o.name) };
   });
   return { tensors, steps, aliases, alignment: 4 };
+}
+
+/** A zoo model, quantized with ranges from the float evaluator on one input (memory does not depend on values). */
+export function zooGraph(model: string): QGraph {
+  const g = importOnnx(fs.readFileSync(path.join(ZOO, `${model}.onnx`)), { name: model });
+  const n = g.input.shape.reduce((a, b) => a * b, 1);
+  const x = new Float32Array(n).map((_, i) => Math.sin(i * 0.37));
+  const stats: CalibrationStats = {};
+  for (const [t, v] of Object.entries(evaluateGraph(g, x))) {
+    let min = Infinity;
+    let max = -Infinity;
+    for (const e of v) { min = Math.min(min, e); max = Math.max(max, e); }
+    stats[t] = { min, max };
+  }
+  return quantize(g, stats);
 }
 
 // ---------------------------------------------------------------- tests
@@ -456,6 +480,46 @@ describe('memory planner', () => {
       });
     }
 
+    // The zoo's ONNX models through the train stage, untiled and with every tiled prefix the
+    // train stage offers (as the pipeline scores them): tiles keep the input and the stitched
+    // output live across all tiles, which defeats the greedy orders by up to 18%.
+    for (const model of ['mcunet-5fps', 'mbv2-w0.35', 'proxyless-w0.3']) {
+      it(`zoo ${model}: full, bias and MIT's schemes, untiled and tiled`, function () {
+        if (!fs.existsSync(path.join(ZOO, `${model}.onnx`))) this.skip();
+        const q = zooGraph(model);
+        const mit = fs.readdirSync(path.join(ZOO, 'schemes')).filter((f) => f.startsWith(`${model}-`)).map((f) => path.join(ZOO, 'schemes', f));
+        let worst = 1;
+        let worstGreedy = 1;
+        let slowest = 0;
+        let count = 0;
+        for (const scheme of ['full', 'bias', ...mit]) {
+          const tg = buildTrainGraph(q, resolveScheme(scheme, q), { rounding: 'stochastic' });
+          const variants: [string, TrainGraph][] = [['untiled', tg]];
+          if (mit.includes(scheme)) {
+            for (const cut of tilingCandidates(tg)) {
+              for (const grid of [[2, 2], [4, 4], [8, 8]] as [number, number][]) {
+                const tiled = tilePrefix(tg, cut, grid);
+                if (tiled) variants.push([`${cut} ${grid.join('x')}`, tiled]);
+              }
+            }
+          }
+          for (const [label, t] of variants) {
+            const input = trainSchedule(t);
+            const { plan, ms } = timed(input);
+            const what = `${model} ${path.basename(scheme)} ${label}`;
+            assertValid(plan, input, what);
+            assert.ok(ratio(plan) <= 1.02, `${what}: ${fmt(plan, ms)}`);
+            worst = Math.max(worst, ratio(plan));
+            worstGreedy = Math.max(worstGreedy, plan.search!.greedyBytes / plan.lowerBoundBytes);
+            slowest = Math.max(slowest, ms);
+            count++;
+          }
+        }
+        console.log(`      ${count} schedules: worst ratio ${worst.toFixed(4)} (greedy alone ${worstGreedy.toFixed(4)}), slowest ${slowest.toFixed(0)} ms`);
+        assert.ok(slowest < 1000);
+      });
+    }
+
     it('MobileNetV2-w0.35 128x128, full / bias / last:8 / random sparse', () => {
       const g = netGraph(MBV2_035);
       for (const scheme of ['full', 'bias', 'last:8', randomScheme(9, 52)]) {
@@ -511,17 +575,18 @@ describe('memory planner', () => {
   });
 
   it('the searches close gaps the greedy orders leave; effort 0 keeps the best greedy placement', () => {
-    const input = trainInput(netGraph(randomNetSpec(10, 46, 32)), 'bias+last:13');
+    const input = tilingInstance(2, 40);
     const greedyOnly = planMemory(input, { effort: 0 });
     const full = planMemory(input);
     assertValid(greedyOnly, input, 'effort 0');
     assertValid(full, input, 'default effort');
     assert.equal(greedyOnly.arenaBytes, greedyOnly.search!.greedyBytes);
-    assert.ok(greedyOnly.arenaBytes > greedyOnly.lowerBoundBytes * 1.02, 'this instance needs the search');
+    assert.ok(greedyOnly.arenaBytes > greedyOnly.lowerBoundBytes * 1.2, 'this instance needs the search');
+    assert.equal(greedyOnly.search!.searched, 0);
     assert.equal(full.arenaBytes, full.lowerBoundBytes);
     assert.equal(full.search!.greedyBytes, greedyOnly.arenaBytes);
-    assert.ok(full.search!.searched >= 1 && full.search!.exactFound >= 1);
-    assert.ok(!/search|exact|bisect/.test(greedyOnly.strategy));
+    assert.equal(full.strategy, 'exact');
+    assert.ok(full.search!.searched === 1 && full.search!.exactFound === 1);
     // Another seed gives another valid plan, no worse than the greedy one.
     const other = planMemory(input, { seed: 99 });
     assertValid(other, input, 'seed 99');
@@ -541,12 +606,12 @@ describe('memory planner', () => {
   });
 
   it('plans 3000 buffers well under a second', () => {
-    const deep = netGraph(randomNetSpec(77, 430, 32));
+    const deep = netGraph(randomNetSpec(77, 430, 32, 48));
     const cases: [string, PlanInput][] = [
       ['random intervals', randomInstance(3000, 3000)],
       ['deep MobileNet-like network, full update', trainInput(deep, 'full')],
-      ['deep MobileNet-like network, sparse update', trainInput(netGraph(randomNetSpec(77, 420, 32)), randomScheme(77, 1261))],
-      ['MobileNet-like network, full update, greedy above the bound', trainInput(netGraph(randomNetSpec(77, 300, 32)), 'full')],
+      ['deep MobileNet-like network, sparse update', trainInput(netGraph(randomNetSpec(77, 420, 32, 48)), randomScheme(77, 1261))],
+      ['MobileNet-like network, full update', trainInput(netGraph(randomNetSpec(77, 300, 32, 64)), 'full')],
     ];
     for (const [label, input] of cases) {
       const { plan, ms } = timed(input);

@@ -48,17 +48,18 @@ describe('tiled execution of the frozen prefix', function () {
     });
   }
 
-  it('auto tiles only when it saves memory', async () => {
+  it('auto tiles only when the untiled plan does not fit the budget', async () => {
     const model = path.join(MODELS, 'conv_bn_relu_pool_fc.onnx');
     const g = importOnnx(fs.readFileSync(model));
     const data = path.join(tmp, 'auto-data');
     writeNpyDataset(data, g.input.shape.slice(1), 20, 10, g.shapes[g.output][1], 4);
     const sizes: number[] = [];
-    for (const tiling of ['off', 'auto'] as const) {
-      const r = await gen({ model, data, board: 'stm32f746', scheme: 'last:1', out: path.join(tmp, `auto-${tiling}`), evalSamples: 10, calibSamples: 20, trainSamples: 20, steps: 5, tiling });
+    for (const budget of [undefined, '9000']) {
+      const r = await gen({ model, data, board: 'stm32f746', scheme: 'last:1', out: path.join(tmp, `auto-${budget}`), evalSamples: 10, calibSamples: 20, trainSamples: 20, steps: 5, tiling: 'auto', budget, checkFit: false });
       sizes.push((r.report.memory as { arena_bytes: number }).arena_bytes);
+      assert.equal(r.report.tiling !== null, budget !== undefined, 'tiled exactly when the untiled plan does not fit');
     }
-    assert.ok(sizes[1] <= 0.9 * sizes[0], `auto ${sizes[1]} B vs untiled ${sizes[0]} B`);
+    assert.ok(sizes[1] < sizes[0], `with a budget ${sizes[1]} B vs untiled ${sizes[0]} B`);
   });
 
   it('a tiled project builds and runs in QEMU with the same results as the host', async () => {
@@ -67,7 +68,7 @@ describe('tiled execution of the frozen prefix', function () {
     const data = path.join(tmp, 'qemu-data');
     writeNpyDataset(data, g.input.shape.slice(1), 40, 20, g.shapes[g.output][1], 5);
     const out = path.join(tmp, 'qemu');
-    const r = await gen({ model, data, board: 'mps2-an386', scheme: 'last:1', out, evalSamples: 20, calibSamples: 40, trainSamples: 40, steps: 40, lr: 0.05, tiling: 'auto' });
+    const r = await gen({ model, data, board: 'mps2-an386', scheme: 'last:1', out, evalSamples: 20, calibSamples: 40, trainSamples: 40, steps: 40, lr: 0.05, tiling: 'always' });
     assert.ok((r.report.notes as string[]).some((n) => n.startsWith('tiled execution')), 'expected this model to be tiled');
     buildProject(out, 'emu');
     const q = await emulateProject(out, {});

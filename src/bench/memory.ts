@@ -45,7 +45,7 @@ export async function memoryBench(log: (s: string) => void, opts: { models?: str
         const out = path.join(work, `${model}-${name}`);
         const r = await gen({
           model: path.join(zoo, `${model}.onnx`), data, board: 'stm32f746', scheme: spec, out,
-          evalSamples: 1, calibSamples: 8, trainSamples: 1, steps: 1, checkFit: false, write: true,
+          evalSamples: 1, calibSamples: 8, trainSamples: 1, steps: 1, checkFit: false, write: true, budget: '128KB',
         });
         const mem = r.report.memory as Record<string, number> & { sram_plan: Record<string, number> };
         const fits = mem.sram_plan.total <= (r.report.board as { sram_bytes: number }).sram_bytes;

@@ -46,7 +46,7 @@ export async function main(argv: string[]): Promise<void> {
         .option('scale', { type: 'number', describe: 'input scale: real = (raw*scale - mean)/std (default 1/255 for uint8 data)' })
         .option('mean', { type: 'string', describe: 'per-channel mean, comma separated (default 0)' })
         .option('std', { type: 'string', describe: 'per-channel std, comma separated (default 1)' })
-        .option('tiling', { choices: ['auto', 'off', 'always'] as const, default: 'auto' as const, describe: 'run the frozen first layers tile by tile when that saves memory (always: even when it does not)' })
+        .option('tiling', { choices: ['auto', 'off', 'always'] as const, default: 'auto' as const, describe: 'run the frozen first layers tile by tile when the untiled plan does not fit the budget (always: even when it fits)' })
         .option('budget', { type: 'string', describe: 'SRAM budget (bytes, or e.g. 128KB): fail when the plan needs more' })
         .option('invert', { type: 'boolean', default: false, describe: 'invert uint8 samples (255 - raw): a domain shift to adapt to' })
         .option('print-logits', { type: 'boolean', default: false, describe: 'firmware prints every sample\'s int8 logits' })

@@ -6,7 +6,7 @@
 // Each stage stops as soon as the target is reached; all share one work budget.
 import { exactPlace } from './exact';
 import { indices, Sections, sections } from './intervals';
-import { FitRule, Instance, Placer } from './placer';
+import { FitRule, Instance } from './placer';
 import { localSearch } from './search';
 
 export interface ComponentResult {
@@ -21,7 +21,13 @@ export interface ComponentResult {
   improvements: number;
 }
 
-/** Preference ranks for the exact search (MiniMalloc's orders of width, area, section total). */
+/**
+ * Preference ranks for the exact search, tried in turn: sections spanned then first use,
+ * first use then sections, section total then sections then first use, and MiniMalloc's
+ * three orders of width, area and section total. Ties by first use matter on training
+ * schedules: a tiled prefix keeps the input and the stitched output live across all tiles,
+ * and only time order puts them under the tiles' scratch buffers.
+ */
 function exactRanks(inst: Instance, sec: Sections): Int32Array[] {
   const { lt } = inst;
   const n = lt.n;
@@ -45,6 +51,7 @@ function exactRanks(inst: Instance, sec: Sections): Int32Array[] {
   const T = Float64Array.from({ length: n }, (_, i) => rangeMax(sec.lo[i], sec.hi[i]));
   const W = Float64Array.from({ length: n }, (_, i) => sec.hi[i] - sec.lo[i]);
   const A = Float64Array.from({ length: n }, (_, i) => lt.size[i] * (lt.last[i] - lt.first[i] + 1));
+  const F = Float64Array.from({ length: n }, (_, i) => -lt.first[i]);
   const rankOf = (keys: Float64Array[]): Int32Array => {
     const order = indices(n).sort((a, b) => {
       for (const k of keys) if (k[a] !== k[b]) return k[b] - k[a];
@@ -54,7 +61,7 @@ function exactRanks(inst: Instance, sec: Sections): Int32Array[] {
     order.forEach((i, r) => { rank[i] = r; });
     return rank;
   };
-  return [rankOf([W, A, T]), rankOf([T, A, W]), rankOf([T, W, A])];
+  return [rankOf([W, F]), rankOf([W, A, T]), rankOf([F, W]), rankOf([T, A, W]), rankOf([T, W, F]), rankOf([T, W, A])];
 }
 
 /** The exact search with MiniMalloc's round robin over orders and node limits that double. */
@@ -62,9 +69,9 @@ class ExactRunner {
   private readonly sec: Sections;
   private readonly ranks: Int32Array[];
   /** Estimated work per node, to turn a budget into a node limit. */
-  private readonly perNode: number;
+  readonly perNode: number;
 
-  constructor(private readonly inst: Instance, private readonly placer: Placer) {
+  constructor(private readonly inst: Instance) {
     this.sec = sections(inst.lt);
     this.ranks = exactRanks(inst, this.sec);
     let deg = 0;
@@ -83,7 +90,7 @@ class ExactRunner {
       for (const rank of this.ranks) {
         const nodeLimit = Math.min(limit, Math.floor((budget - work) / this.perNode));
         if (nodeLimit < n) return { work, proven: false };
-        const r = exactPlace(this.inst.lt, this.sec, this.placer, rank, capacity, nodeLimit);
+        const r = exactPlace(this.inst.lt, this.sec, this.inst.g, rank, capacity, nodeLimit);
         work += r.work;
         if (r.status === 'found') return { off: r.off, work, proven: false };
         if (r.status === 'infeasible') return { work, proven: true };
@@ -109,7 +116,7 @@ function gcd(a: number, b: number): number {
  * placement (to tell whether a local search can afford enough moves).
  */
 export function searchComponent(
-  inst: Instance, placer: Placer, greedy: { arena: number; off: Float64Array; perm: Int32Array; rule: FitRule },
+  inst: Instance, greedy: { arena: number; off: Float64Array; perm: Int32Array; rule: FitRule },
   decodeWork: number, target: number, budget: number, seed: number,
 ): ComponentResult {
   const n = inst.lt.n;
@@ -118,7 +125,7 @@ export function searchComponent(
     arena: greedy.arena, off: greedy.off, how: '', work: 0, exactInfeasible: false, iterations: 0, accepted: 0, improvements: 0,
   };
   const left = (): number => budget - res.work;
-  const exact = new ExactRunner(inst, placer);
+  const exact = new ExactRunner(inst);
   const take = (off: Float64Array, how: ComponentResult['how']): void => {
     const a = arenaOf(off, size);
     if (a < res.arena) { res.arena = a; res.off = off; res.how = how; }
@@ -144,8 +151,9 @@ export function searchComponent(
     if (res.arena <= target) return res;
   }
 
-  // 3. Exact search at the target, deeper.
-  if (!r.proven) {
+  // 3. Exact search at the target, deeper, when the budget buys many dives; large components
+  //    go straight to the bisection, where slack makes dives succeed.
+  if (!r.proven && budget >= 40 * n * exact.perNode) {
     r = exact.run(target, 2 * dive, Infinity, 0.65 * budget - res.work);
     res.work += r.work;
     if (r.off) { take(r.off, 'exact'); return res; }

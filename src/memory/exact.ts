@@ -1,5 +1,5 @@
 // Exact placement for a given arena size, by depth-first search over canonical solutions
-// (the approach of Moffitt's MiniMalloc, ASPLOS 2023, written for this planner).
+// (the approach of Moffitt's MiniMalloc, ASPLOS '23, written anew for this planner).
 //
 // Any placement can be pushed down until every buffer rests on offset 0 or on a
 // conflicting buffer. Listed by offset, each buffer then sits exactly on top of the
@@ -12,8 +12,7 @@
 //    current offset and the section's floor, so offset + the largest unplaced total of a
 //    section must fit in the arena.
 // Exhausting the tree proves the arena size infeasible; a node limit bounds the effort.
-import { indices, Lifetimes, Sections } from './intervals';
-import { Placer } from './placer';
+import { Conflicts, indices, Lifetimes, Sections } from './intervals';
 
 export type ExactStatus = 'found' | 'infeasible' | 'limit';
 
@@ -51,16 +50,15 @@ class MaxTree {
 
 /**
  * Search for offsets with every buffer inside [0, capacity). `rank` orders buffers that
- * could take the same offset (lower first). `placer` supplies the conflict lists when the
- * instance has them; otherwise conflicts are found by a time test.
+ * could take the same offset (lower first). Conflicts come from `g` when the instance has
+ * conflict lists, otherwise from a time test over the unplaced buffers.
  *
  * Candidates are not sorted: each node scans the unplaced buffers once for the smallest
  * (offset, rank) after the one it tried last, so a dive costs O(n) per level and going
  * back to a node costs one more scan.
  */
-export function exactPlace(lt: Lifetimes, sec: Sections, placer: Placer, rank: Int32Array, capacity: number, nodeLimit: number): ExactResult & { work: number } {
+export function exactPlace(lt: Lifetimes, sec: Sections, g: Conflicts | undefined, rank: Int32Array, capacity: number, nodeLimit: number): ExactResult & { work: number } {
   const { n, size, first, last } = lt;
-  const g = placer.g;
   const off = new Float64Array(n).fill(-1);
   const minOff = new Float64Array(n);
   const totals = new Float64Array(sec.count);
@@ -87,7 +85,7 @@ export function exactPlace(lt: Lifetimes, sec: Sections, placer: Placer, rank: I
     where[i] = nOpen;
   };
   const giveBack = (i: number): void => {
-    // i sits at open[nOpen] if nothing else moved since; otherwise swap it there.
+    // Undone in reverse order, i is back at open[nOpen]; swap it there in any case.
     const k = where[i];
     const other = open[nOpen];
     open[k] = other;

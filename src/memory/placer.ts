@@ -56,8 +56,14 @@ export class Placer {
   // Dense mode: buffers in the structure, sorted by (offset, index).
   private readonly sIdx: Int32Array;
   private readonly sOff: Float64Array;
+  // Copies of end, first and last step in list order, for a sequential scan.
+  private readonly sEnd: Float64Array;
+  private readonly sFirst: Float64Array;
+  private readonly sLast: Float64Array;
   private readonly inList: Uint8Array;
   private cnt = 0;
+  /** True while decode() places a prefix: the list then holds only earlier buffers. */
+  private prefixOnly = false;
 
   constructor(inst: Instance) {
     const n = inst.lt.n;
@@ -82,6 +88,9 @@ export class Placer {
     const m = this.g ? 0 : n;
     this.sIdx = new Int32Array(m);
     this.sOff = new Float64Array(m);
+    this.sEnd = new Float64Array(m);
+    this.sFirst = new Float64Array(m);
+    this.sLast = new Float64Array(m);
     this.inList = new Uint8Array(m);
   }
 
@@ -103,10 +112,13 @@ export class Placer {
 
   private insert(i: number): void {
     const k = this.lowerSlot(this.off[i], i);
+    for (const a of [this.sOff, this.sEnd, this.sFirst, this.sLast]) a.copyWithin(k + 1, k, this.cnt);
     this.sIdx.copyWithin(k + 1, k, this.cnt);
-    this.sOff.copyWithin(k + 1, k, this.cnt);
     this.sIdx[k] = i;
     this.sOff[k] = this.off[i];
+    this.sEnd[k] = this.off[i] + this.size[i];
+    this.sFirst[k] = this.first[i];
+    this.sLast[k] = this.last[i];
     this.cnt++;
     this.inList[i] = 1;
     this.work += 8 + ((this.cnt - k) >> 4);
@@ -114,8 +126,8 @@ export class Placer {
 
   private remove(i: number): void {
     const k = this.lowerSlot(this.off[i], i);
+    for (const a of [this.sOff, this.sEnd, this.sFirst, this.sLast]) a.copyWithin(k, k + 1, this.cnt);
     this.sIdx.copyWithin(k, k + 1, this.cnt);
-    this.sOff.copyWithin(k, k + 1, this.cnt);
     this.cnt--;
     this.inList[i] = 0;
     this.work += 8 + ((this.cnt - k) >> 4);
@@ -140,21 +152,21 @@ export class Placer {
   }
 
   private fitDense(i: number, rule: FitRule): number {
-    const { sIdx, pos, off, size, first, last } = this;
+    const { sIdx, sOff, sEnd, sFirst, sLast, pos } = this;
     const p = pos[i];
-    const s = size[i];
-    const f = first[i];
-    const l = last[i];
+    const s = this.size[i];
+    const f = this.first[i];
+    const l = this.last[i];
     const cnt = this.cnt;
+    const all = !this.prefixOnly;
     let cursor = 0;
     let best = -1;
     let bestGap = Infinity;
     let k = 0;
     for (; k < cnt; k++) {
-      const j = sIdx[k];
-      if (pos[j] >= p || first[j] > l || last[j] < f) continue;
-      const lo = off[j];
-      const gap = lo - cursor;
+      if (sFirst[k] > l || sLast[k] < f) continue;
+      if (all && pos[sIdx[k]] >= p) continue;
+      const gap = sOff[k] - cursor;
       if (gap >= s && rule !== 'top') {
         if (rule === 'first') { best = cursor; break; }
         if (gap < bestGap) {
@@ -163,8 +175,7 @@ export class Placer {
           if (gap === s) break;
         }
       }
-      const hi = lo + size[j];
-      if (hi > cursor) cursor = hi;
+      if (sEnd[k] > cursor) cursor = sEnd[k];
     }
     this.work += k + 1;
     return best >= 0 ? best : cursor;
@@ -241,6 +252,7 @@ export class Placer {
     const n = this.n;
     for (let r = 0; r < n; r++) this.pos[perm[r]] = r;
     if (this.dense) { this.cnt = 0; this.inList.fill(0); }
+    this.prefixOnly = true;
     let arena = 0;
     for (let r = 0; r < n; r++) {
       const i = perm[r];
@@ -249,6 +261,7 @@ export class Placer {
       if (this.dense) this.insert(i);
       if (o + this.size[i] > arena) arena = o + this.size[i];
     }
+    this.prefixOnly = false;
     return arena;
   }
 

@@ -5,13 +5,15 @@
 //  1. Lifetimes are split into connected components of the conflict graph (buffers live
 //     at a common step); each is planned on its own from offset 0 and the arena is the
 //     largest of them. Zero-byte buffers take offset 0.
-//  2. Each component gets several greedy placements (best fit in size, area, lifetime,
-//     first-use, conflict-count order; a stack order that is exact when lifetimes nest;
-//     TFLite Micro's and TVM USMP's greedy planners) and keeps the smallest.
-//  3. Components still above the target get a local search over the placement order
-//     (search.ts), under a work budget counted in neighbour visits and with a fixed seed:
-//     plans are reproducible and do not depend on the machine's speed.
-//  4. The search stops as soon as the arena equals the lower bound.
+//  2. Each component gets nine greedy placements (search.ts: best fit in size, area,
+//     lifetime, first-use and conflict-count order; a stack order, exact when lifetimes
+//     nest; TFLite Micro's and TVM USMP's greedy planners) and keeps the smallest.
+//  3. A component still above the lower bound is searched (component.ts): an exact search
+//     for an arena of exactly the lower bound (exact.ts), a local search over the greedy
+//     order (search.ts), and exact searches at sizes in between. Everything runs under a
+//     work budget counted in elementary steps, with a fixed seed: plans are reproducible
+//     and do not depend on the machine's speed.
+//  4. Every search stops as soon as the arena equals the lower bound.
 import { Interval, lifetimes } from './lifetimes';
 import { byFirst, components, Lifetimes, peakLoad } from './intervals';
 import { searchComponent } from './component';
@@ -31,7 +33,12 @@ export interface PlanOptions {
 }
 
 export const DEFAULT_EFFORT = 40_000_000;
+/** Work after which the greedy orders past the first four are skipped (very large components). */
+const GREEDY_WORK = 40_000_000;
 const DEFAULT_SEED = 0x7417;
+
+/** How the component that sets the arena was placed (a greedy order keeps its name). */
+const STRATEGY: Record<string, string> = { exact: 'exact', bisect: 'exact-bisection' };
 
 function toLifetimes(ivs: Interval[]): Lifetimes {
   return {
@@ -85,7 +92,6 @@ export function planMemory(input: PlanInput, opts: PlanOptions = {}): Plan {
 
   const plans: ComponentPlan[] = [];
   const instances: Instance[] = [];
-  const placers: Placer[] = [];
   const decodeWork: number[] = [];
   const greedyBest: { arena: number; off: Float64Array; perm: Int32Array; rule: FitRule }[] = [];
   for (const members of comps) {
@@ -99,13 +105,12 @@ export function planMemory(input: PlanInput, opts: PlanOptions = {}): Plan {
       decodes++;
       if (!best || arena < best.arena) best = { name: o.name, arena, off: placer.off.slice(), perm, rule: o.rule };
       if (best.arena <= lb.bytes) break;
-      // Very large components: past the first planner's four orders, stay within the effort.
-      if (decodes >= 4 && placer.work > effort) break;
+      // Very large components: past the first planner's four orders, stay within a cap.
+      if (decodes >= 4 && placer.work > GREEDY_WORK) break;
     }
     const b = best!;
     plans.push({ members, off: b.off, arena: b.arena, strategy: b.name, greedy: b.arena, how: '' });
     instances.push(inst);
-    placers.push(placer);
     greedyBest.push(b);
     decodeWork.push(placer.work / decodes);
   }
@@ -123,10 +128,12 @@ export function planMemory(input: PlanInput, opts: PlanOptions = {}): Plan {
   for (let k = 0; k < byArena.length && remaining > 0; k++) {
     const c = byArena[k];
     if (!pending(c)) continue;
-    const waiting = byArena.slice(k).filter(pending).reduce((s, x) => s + instances[x].lt.n, 0);
+    // The budget left is shared by size among the components still waiting.
+    let waiting = 0;
+    for (let x = k; x < byArena.length && plans[byArena[x]].arena > target; x++) if (pending(byArena[x])) waiting += instances[byArena[x]].lt.n;
     const budget = Math.max(1, Math.floor((remaining * instances[c].lt.n) / waiting));
     stats.searched++;
-    const r = searchComponent(instances[c], placers[c], greedyBest[c], decodeWork[c], target, budget, seed + c);
+    const r = searchComponent(instances[c], greedyBest[c], decodeWork[c], target, budget, seed + c);
     const spent = r.work;
     if (r.how === 'exact' || r.how === 'bisect') stats.exactFound++;
     if (r.exactInfeasible) stats.exactInfeasible++;
@@ -155,7 +162,7 @@ export function planMemory(input: PlanInput, opts: PlanOptions = {}): Plan {
     liveAtPeak: lb.live,
     buffers: ivs.map((iv, i) => ({ ...iv, offset: offsets[i] })),
     aliases: input.aliases,
-    strategy: !top ? 'empty' : top.how === 'exact' ? 'exact' : top.how ? `${top.strategy}+${top.how}` : top.strategy,
+    strategy: !top ? 'empty' : !top.how ? top.strategy : STRATEGY[top.how] ?? `${top.strategy}+local-search`,
     search: stats,
   };
 }

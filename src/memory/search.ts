@@ -109,8 +109,8 @@ export interface SearchOptions {
 /**
  * Late-acceptance hill climbing over the placement order. A move takes a buffer that ends
  * above the target (half the time one at the very top) and changes its place in the order
- * relative to a conflicting buffer placed before it: move it just before that one, swap
- * the two, or push that one just after it. Only buffers whose earlier conflicts changed
+ * relative to a conflicting buffer placed before it: move it just before that one (or
+ * anywhere before it), swap the two, or push that one just after it. Only buffers whose earlier conflicts changed
  * are re-placed, in order, and a move is abandoned as soon as a buffer rises above what
  * could still be accepted. The cost is (arena, total bytes above the target), compared
  * lexicographically.
@@ -246,7 +246,11 @@ export function localSearch(inst: Instance, startPerm: Int32Array, opts: SearchO
     changed.length = 0;
     oldOff.length = 0;
     let undoMoves: [number, number][];
-    if (kind < 0.5) {
+    if (kind < 0.1) {
+      const p = Math.floor(rand() * (pj + 1)); // h anywhere before j
+      moveTo(h, p, true);
+      undoMoves = [[h, ph]];
+    } else if (kind < 0.5) {
       moveTo(h, pj, true);                     // h just before j
       undoMoves = [[h, ph]];
     } else if (kind < 0.75) {

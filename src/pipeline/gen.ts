@@ -7,7 +7,7 @@ import { evaluateGraph, importOnnx, replaceHead } from '../onnx';
 import { Graph } from '../ir/graph';
 import { loadDataset, packSamples, quantizeInput } from '../data';
 import { calibrate, quantize } from '../quant';
-import { checkBudget, parseBytes, sramPlan, trainSchedule } from '../memory';
+import { checkBudget, parseBytes, Plan, sramPlan, trainSchedule } from '../memory';
 import { chooseTiling } from './tiling';
 import { resolveScheme, schemeSummary } from '../sparse';
 import { buildTrainGraph } from '../train';
@@ -122,14 +122,18 @@ export async function gen(opts: GenOptions): Promise<GenResult> {
     sampleLen,
   );
   const t0 = process.hrtime.bigint();
-  const chosen = chooseTiling(trainUntiled, opts.tiling ?? 'auto');
+  // What the arena may take: the budget (or the board's SRAM) less everything else.
+  const budget = opts.budget === undefined ? undefined : parseBytes(String(opts.budget));
+  const limit = Math.min(budget ?? Infinity, board.memory.sram.size);
+  const untiledSram = sramPlan(trainUntiled, { arenaBytes: 0 } as Plan, board.stack_bytes);
+  const chosen = chooseTiling(trainUntiled, opts.tiling ?? 'auto', limit - untiledSram.total);
   const planningMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const train = chosen.train;
   const plan = chosen.plan;
   const schedule = trainSchedule(train);
   if (train.tiling) log(`tiled execution of ${train.tiling.segment.length} frozen layers in ${train.tiling.grid.join('x')} tiles: arena ${plan.arenaBytes} B instead of ${chosen.untiledArena} B`);
   const sram = sramPlan(train, plan, board.stack_bytes);
-  if (opts.checkFit !== false) checkBudget(sram, plan, schedule, { budget: opts.budget === undefined ? undefined : parseBytes(String(opts.budget)), boardSram: board.memory.sram.size, boardId: board.id });
+  if (opts.checkFit !== false) checkBudget(sram, plan, schedule, { budget, boardSram: board.memory.sram.size, boardId: board.id });
   const project = generateProject({
     train, sram, plan, board, version: VERSION, planningMs,
     training: { steps: training ? steps : 0, evalEvery: opts.evalEvery ?? 0, lr: opts.lr ?? DEFAULT_LR, cosine: opts.lrSchedule === 'cosine', seed: opts.seed ?? 1 },
