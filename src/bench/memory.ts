@@ -62,7 +62,7 @@ export async function memoryBench(log: (s: string) => void, opts: { models?: str
           arena_bytes: mem.arena_bytes, lower_bound_bytes: mem.lower_bound_bytes, arena_over_lower_bound: mem.arena_bytes / mem.lower_bound_bytes,
           trainable_bytes: mem.sram_plan.trainable_weights + mem.sram_plan.trainable_biases + mem.sram_plan.master_copies,
           sram_total_bytes: mem.sram_plan.total, fits_board: fits, flash_bytes: flash, flash_source: source,
-          tte_bytes: tte ? tte.figure : null, tte_what: tte ? tte.what : null, planning_ms: mem.planning_ms,
+          tte_bytes: tte ? tte.figure : null, tte_what: tte ? tte.what : null, planning_ms: r.planningMs,
         };
         rows.push(row);
         const kb = (b: number): string => `${(b / 1024).toFixed(1)} KB`;

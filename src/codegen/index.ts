@@ -20,8 +20,6 @@ export interface TrainingOptions {
 export interface CodegenInput {
   train: TrainGraph;
   sram: SramPlan;
-  /** Wall time of tiling search and arena planning. */
-  planningMs: number;
   training: TrainingOptions;
   plan: Plan;
   board: Board;
@@ -92,7 +90,7 @@ export function generateProject(input: CodegenInput): GeneratedProject {
       arena_bytes: plan.arenaBytes,
       lower_bound_bytes: plan.lowerBoundBytes,
       planner_strategy: plan.strategy,
-      planning_ms: input.planningMs,
+      planner_search: input.plan.search ?? null,
       peak_step: plan.peakStep,
       live_at_peak: plan.liveAtPeak,
       weights_flash_bytes: model.constBytes,

@@ -23,10 +23,12 @@ export interface Instance {
 
 export function makeInstance(lt: Lifetimes, names: string[]): Instance {
   const deg = degrees(lt);
+  // Integer arithmetic only: the choice changes the work count, so it must not depend on
+  // the platform's floating-point functions.
   let listCost = 0;
   for (let i = 0; i < lt.n; i++) {
-    const k = deg[i] / 2;
-    listCost += deg[i] + k * Math.log2(k + 2);
+    const k = deg[i] >> 1;
+    listCost += deg[i] + k * (32 - Math.clz32(k + 1));
   }
   const scanCost = (lt.n * lt.n) / 2;
   return { lt, deg, g: listCost <= scanCost ? conflictGraph(lt, deg) : undefined, names };
@@ -235,7 +237,7 @@ export class Placer {
       this.work += k;
       return out;
     }
-    this.work += k * Math.ceil(Math.log2(k));
+    this.work += k * (32 - Math.clz32(k - 1));
     if (this.packed) {
       for (let a = 0; a < k; a++) key[a] = lo[a] * scale + a;
       const sorted = key.subarray(0, k).sort();

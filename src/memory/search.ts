@@ -110,9 +110,9 @@ export interface SearchOptions {
  * Late-acceptance hill climbing over the placement order. A move takes a buffer that ends
  * above the target (half the time one at the very top) and changes its place in the order
  * relative to a conflicting buffer placed before it: move it just before that one (or
- * anywhere before it), swap the two, or push that one just after it. Only buffers whose earlier conflicts changed
- * are re-placed, in order, and a move is abandoned as soon as a buffer rises above what
- * could still be accepted. The cost is (arena, total bytes above the target), compared
+ * anywhere before it), swap the two, or push that one just after it. Only buffers whose
+ * earlier conflicts changed are re-placed, in order, and a move is abandoned as soon as a
+ * buffer rises above what could still be accepted. The cost is (arena, total bytes above the target), compared
  * lexicographically.
  */
 export function localSearch(inst: Instance, startPerm: Int32Array, opts: SearchOptions): SearchResult {

@@ -45,14 +45,15 @@ export interface PlanSearchStats {
   greedyBytes: number;
   /** Components searched beyond the greedy orders. */
   searched: number;
-  /** Components the exact search placed at the target, or proved it unreachable. */
+  /** Components placed by the exact search (at the lower bound or at a size in between), and
+   *  components where it proved the lower bound unreachable. */
   exactFound: number;
   exactInfeasible: number;
   /** Local search totals. */
   iterations: number;
   accepted: number;
   improvements: number;
-  /** Work spent, in neighbour visits. */
+  /** Work spent by the searches, in elementary steps (a few ns each). */
   work: number;
 }
 
@@ -65,7 +66,10 @@ export interface Plan {
   buffers: PlacedBuffer[];
   /** Alias -> base buffer; an alias has the base's offset. */
   aliases: Record<string, string>;
-  /** Which placement order gave the result ('+search' when the local search improved it). */
+  /**
+   * How the component that sets the arena was placed: a greedy order's name, that name with
+   * '+local-search', 'exact' (exact search at the lower bound) or 'exact-bisection'.
+   */
   strategy: string;
   search?: PlanSearchStats;
 }

@@ -67,6 +67,8 @@ export interface GenOptions {
 export interface GenResult {
   out: string;
   report: Record<string, unknown>;
+  /** Wall time of the tiling search and arena planning (not in report.json: outputs stay reproducible). */
+  planningMs: number;
 }
 
 export async function gen(opts: GenOptions): Promise<GenResult> {
@@ -135,7 +137,7 @@ export async function gen(opts: GenOptions): Promise<GenResult> {
   const sram = sramPlan(train, plan, board.stack_bytes);
   if (opts.checkFit !== false) checkBudget(sram, plan, schedule, { budget, boardSram: board.memory.sram.size, boardId: board.id });
   const project = generateProject({
-    train, sram, plan, board, version: VERSION, planningMs,
+    train, sram, plan, board, version: VERSION,
     training: { steps: training ? steps : 0, evalEvery: opts.evalEvery ?? 0, lr: opts.lr ?? DEFAULT_LR, cosine: opts.lrSchedule === 'cosine', seed: opts.seed ?? 1 },
     modelName: path.basename(modelPath), modelPath, dataDir,
     graphNotes: graph.notes, samples, evalSamples: evalSet.length,
@@ -143,11 +145,11 @@ export async function gen(opts: GenOptions): Promise<GenResult> {
     options: { ...opts, log: undefined },
     normalize: data.notes,
   });
-  if (opts.write === false) return { out: path.resolve(opts.out), report: project.report };
+  if (opts.write === false) return { out: path.resolve(opts.out), report: project.report, planningMs };
   writeProject(path.resolve(opts.out), project.files);
   copyRuntime(path.resolve(opts.out));
   log(`wrote ${project.files.length} files to ${opts.out}: arena ${plan.arenaBytes} B (lower bound ${plan.lowerBoundBytes} B)`);
-  return { out: path.resolve(opts.out), report: project.report };
+  return { out: path.resolve(opts.out), report: project.report, planningMs };
 }
 
 function readModel(p: string): Uint8Array {
