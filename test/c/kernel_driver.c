@@ -77,7 +77,7 @@ static void out_finish(int8_t *y, size_t n) {
 }
 
 static void run_conv(void) {
-  tt_conv_params_t p;
+  tt_conv_params_t p = {0};
   int fn = (int)rd();
   int has_bias;
   size_t wn, xn, yn;
@@ -107,7 +107,7 @@ static void run_conv(void) {
 }
 
 static void run_fc(void) {
-  tt_fc_params_t p;
+  tt_fc_params_t p = {0};
   int has_bias;
   int8_t *w, *x, *y;
   int32_t *b = NULL, *m, *s;

@@ -248,7 +248,7 @@ static void rd_conv_geometry(tt_conv_grad_params_t *p) {
 }
 
 static void run_convbw(void) {
-  tt_conv_grad_params_t p;
+  tt_conv_grad_params_t p = {0};
   int fn = (int)rdi(), acc;
   size_t wn, xn, yn;
   int8_t *w;
@@ -275,7 +275,7 @@ static void run_convbw(void) {
 }
 
 static void run_fcbw(void) {
-  tt_fc_grad_params_t p;
+  tt_fc_grad_params_t p = {0};
   int acc;
   int8_t *w;
   float *ws, *dy, *dx;
@@ -323,8 +323,8 @@ static void run_poolbw(void) {
 }
 
 static void run_convup(void) {
-  tt_conv_update_params_t p;
-  tt_conv_grad_params_t g;
+  tt_conv_update_params_t p = {0};
+  tt_conv_grad_params_t g = {0};
   tt_rng_t rng;
   int fn = (int)rdi(), steps, has_sel, has_master, s;
   size_t wn, yn, xn;
@@ -375,7 +375,7 @@ static void run_convup(void) {
 }
 
 static void run_fcup(void) {
-  tt_fc_update_params_t p;
+  tt_fc_update_params_t p = {0};
   tt_rng_t rng;
   int steps, has_sel, has_master, s;
   size_t wn, mn = 0;
