@@ -143,4 +143,20 @@ describe('training graph (compile-time autodiff, pruning, saves)', () => {
       removeDir(dir);
     }
   });
+
+  it('split weights (updated slice in SRAM, the rest in flash) give the same bytes in every kernel', () => {
+    const root = path.resolve(__dirname, '..', '..');
+    const fw = path.join(root, 'firmware');
+    const dir = makeTempDir('tt-split-');
+    try {
+      const sources = [path.join(root, 'test', 'c', 'split_driver.c'), path.join(fw, 'src', 'tt_fixedpoint.c'),
+        ...['kernels', 'train'].flatMap((d) => fs.readdirSync(path.join(fw, d)).filter((f) => f.endsWith('.c')).map((f) => path.join(fw, d, f)))];
+      const exe = compileC(sources, path.join(dir, 'split'), { includeDirs: [path.join(fw, 'include')] });
+      const r = runExe(exe);
+      assert.equal(r.stdout.trim().split('\n').pop(), 'IDENTICAL', r.stdout);
+      assert.equal(r.status, 0);
+    } finally {
+      removeDir(dir);
+    }
+  });
 });
