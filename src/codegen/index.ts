@@ -4,7 +4,7 @@ import { TrainGraph } from '../ir/train';
 import { Plan, SramPlan } from '../memory';
 import { linkerContext, makefileContext, renderLinkerScript, renderMakefile } from './platform';
 import { cFloat } from './cformat';
-import { commentText, cStringLiteral } from './names';
+import { cStringLiteral } from './names';
 import { generateModel } from './model';
 import { render } from './templates';
 import { renderReportHtml } from './report-html';
@@ -123,4 +123,3 @@ export function generateProject(input: CodegenInput): GeneratedProject {
   return { files, report };
 }
 
-export { commentText };

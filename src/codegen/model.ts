@@ -3,7 +3,7 @@
 // tt_model_train_step() (forward with saves, loss, backward, fused updates).
 import { QConv, QGemm, QNode } from '../ir/qgraph';
 import { TrainGraph, TrainStep } from '../ir/train';
-import { Plan, resolveAlias, splitWeights, stepLabel } from '../memory';
+import { Plan, resolveAlias, splitWeights } from '../memory';
 import { cArrayBody, cFloat, cInt } from './cformat';
 import { commentText, createNamer, cStringLiteral } from './names';
 import { CArray, CParams, Emitted, emitterFor } from './ops';
@@ -209,10 +209,7 @@ export function generateModel(tg: TrainGraph, plan: Plan, info: ModelInfo): Mode
   const FORWARD_KINDS = new Set(['forward', 'tile_copy', 'tile_forward', 'tile_place']);
   const forward = tg.steps.filter((s) => FORWARD_KINDS.has(s.kind)).map(emitStep).filter((x): x is { comment: string; call: string } => x !== null);
   const training = tg.updated.length > 0;
-  const trainCalls = training ? tg.steps.map((s) => {
-    const e = emitStep(s);
-    return e ? { ...e, label: stepLabel(s) } : null;
-  }).filter((x): x is { comment: string; call: string; label: string } => x !== null) : [];
+  const trainCalls = training ? tg.steps.map(emitStep).filter((x): x is { comment: string; call: string } => x !== null) : [];
 
   const inT = g.tensors[g.input];
   const outT = g.tensors[g.output];

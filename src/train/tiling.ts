@@ -5,7 +5,7 @@
 // the memory peak never exist whole. Halo rows and columns are recomputed per tile.
 import { QNode } from '../ir/qgraph';
 import { TrainBuffer, TrainGraph, TrainStep } from '../ir/train';
-import { stepAccess } from '../memory';
+import { stepAccess } from './steps';
 
 type Region = { y0: number; y1: number; x0: number; x1: number };
 const TILEABLE = new Set(['conv', 'act', 'add', 'avgpool', 'maxpool']);
