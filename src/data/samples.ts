@@ -1,11 +1,7 @@
 // Host-side input quantization and the samples.bin container the firmware reads
 // (layout: docs/FIRMWARE-PROJECT.md, "samples.bin").
 import { TinytrainError } from '../errors';
-
-/** Round half away from zero (TFLite / std::round), exact for every double. */
-function roundHalfAway(v: number): number {
-  return v < 0 ? -Math.round(-v) : Math.round(v);
-}
+import { roundHalfAway } from '../numeric';
 
 /**
  * q = clamp(round(x / scale) + zeroPoint, -128, 127), rounding half away from zero; the

@@ -62,7 +62,4 @@ export function requantize(acc: number, multiplier: number, shift: number): numb
   return rdbpot(srdhm(shifted, multiplier), right);
 }
 
-/** Round half away from zero (TFLite's std::round), used for every float -> int step. */
-export function roundHalfAway(x: number): number {
-  return x < 0 ? -Math.floor(-x + 0.5) : Math.floor(x + 0.5);
-}
+export { roundHalfAway } from '../numeric';
