@@ -1,5 +1,5 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { PACKAGE_ROOT } from './paths';
 
-// package.json sits two levels above dist/src/.
-export const VERSION: string = (JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+export const VERSION: string = (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;

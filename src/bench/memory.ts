@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { PACKAGE_ROOT } from '../codegen/templates';
+import { PACKAGE_ROOT } from '../paths';
 import { encodeNpy } from '../data/npy';
 import { gen } from '../pipeline/gen';
 import { buildProject } from '../pipeline/run';

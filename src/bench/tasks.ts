@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { loadDataset } from '../data';
 import { encodeNpy as npy } from '../data/npy';
-import { PACKAGE_ROOT } from '../codegen/templates';
+import { PACKAGE_ROOT } from '../paths';
 
 export const FMNIST = '/usr/share/datasets/fashion-mnist';
 const TASKS = path.join(PACKAGE_ROOT, 'test', 'fixtures', 'tasks', 'tasks.json');

@@ -3,7 +3,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import Handlebars from 'handlebars';
 
-export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..', '..');
+import { PACKAGE_ROOT } from '../paths';
+
+export { PACKAGE_ROOT };
 const cache = new Map<string, HandlebarsTemplateDelegate>();
 
 export function render(name: string, context: object): string {

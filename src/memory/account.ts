@@ -41,7 +41,7 @@ export function splitWeights(n: QConv | QGemm, weightRatio: number, inC: number)
   return depthwise || pointwise;
 }
 
-export function sramPlan(tg: TrainGraph, plan: Plan, stackBytes: number): SramPlan {
+export function sramPlan(tg: TrainGraph, arenaBytes: number, stackBytes: number): SramPlan {
   let weights = 0;
   let biases = 0;
   let master = 0;
@@ -59,8 +59,8 @@ export function sramPlan(tg: TrainGraph, plan: Plan, stackBytes: number): SramPl
       if (tg.rounding === 'master') master += 4 * n.bias.length;
     }
   }
-  const total = plan.arenaBytes + weights + biases + master + RUNTIME_STATE_BYTES + stackBytes;
-  return { arena: plan.arenaBytes, trainable_weights: weights, trainable_biases: biases, master_copies: master, runtime_state: RUNTIME_STATE_BYTES, stack: stackBytes, total };
+  const total = arenaBytes + weights + biases + master + RUNTIME_STATE_BYTES + stackBytes;
+  return { arena: arenaBytes, trainable_weights: weights, trainable_biases: biases, master_copies: master, runtime_state: RUNTIME_STATE_BYTES, stack: stackBytes, total };
 }
 
 /** "128KB", "128K", "0.5MB", "131072" -> bytes (1 KB = 1024 B). */

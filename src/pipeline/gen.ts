@@ -7,7 +7,7 @@ import { evaluateGraph, importOnnx, replaceHead } from '../onnx';
 import { Graph } from '../ir/graph';
 import { loadDataset, packSamples, quantizeInput } from '../data';
 import { calibrate, quantize } from '../quant';
-import { checkBudget, parseBytes, Plan, sramPlan, trainSchedule } from '../memory';
+import { checkBudget, parseBytes, sramPlan, trainSchedule } from '../memory';
 import { chooseTiling } from './tiling';
 import { resolveScheme, schemeSummary } from '../sparse';
 import { buildTrainGraph } from '../train';
@@ -15,7 +15,7 @@ import { Rounding } from '../ir/train';
 import { generateProject } from '../codegen';
 import { loadBoard } from '../boards';
 import { VERSION } from '../version';
-import { PACKAGE_ROOT } from '../codegen/templates';
+import { PACKAGE_ROOT } from '../paths';
 import { copyRuntime } from '../codegen/platform';
 
 export const DEFAULT_MODEL = path.join(PACKAGE_ROOT, 'models', 'default.onnx');
@@ -127,14 +127,14 @@ export async function gen(opts: GenOptions): Promise<GenResult> {
   // What the arena may take: the budget (or the board's SRAM) less everything else.
   const budget = opts.budget === undefined ? undefined : parseBytes(String(opts.budget));
   const limit = Math.min(budget ?? Infinity, board.memory.sram.size);
-  const untiledSram = sramPlan(trainUntiled, { arenaBytes: 0 } as Plan, board.stack_bytes);
+  const untiledSram = sramPlan(trainUntiled, 0, board.stack_bytes);
   const chosen = chooseTiling(trainUntiled, opts.tiling ?? 'auto', limit - untiledSram.total);
   const planningMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const train = chosen.train;
   const plan = chosen.plan;
   const schedule = trainSchedule(train);
   if (train.tiling) log(`tiled execution of ${train.tiling.segment.length} frozen layers in ${train.tiling.grid.join('x')} tiles: arena ${plan.arenaBytes} B instead of ${chosen.untiledArena} B`);
-  const sram = sramPlan(train, plan, board.stack_bytes);
+  const sram = sramPlan(train, plan.arenaBytes, board.stack_bytes);
   if (opts.checkFit !== false) checkBudget(sram, plan, schedule, { budget, boardSram: board.memory.sram.size, boardId: board.id });
   const project = generateProject({
     train, sram, plan, board, version: VERSION,
