@@ -2,8 +2,7 @@
 import { Node, OpKind } from '../../ir/graph';
 import { quantAct } from './act';
 import { quantAdd } from './add';
-import { quantConv } from './conv';
-import { quantGemm } from './gemm';
+import { quantConv, quantGemm } from './conv';
 import { quantAvgPool, quantGap, quantMaxPool, quantReshape } from './pool';
 import { QuantContext, QuantResult } from './types';
 
