@@ -17,4 +17,10 @@ static inline void tt_tap_range(int32_t k, int32_t pad, int32_t s, int32_t in, i
   *o1 = hi + 1;
 }
 
+/* Taps [k0, k1) of a k-wide window starting at input index i0 that fall inside [0, in);
+ * k1 <= k0 when none does. */
+static inline void tt_window_taps(int32_t i0, int32_t k, int32_t in, int32_t *k0, int32_t *k1) {
+  *k0 = i0 < 0 ? -i0 : 0;
+  *k1 = i0 + k > in ? in - i0 : k;
+}
 #endif

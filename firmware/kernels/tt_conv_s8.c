@@ -6,6 +6,7 @@
  * leaves the inner loop; Σ w is per output channel except on border windows, where only
  * the valid taps count. int32 holds acc while in_c/groups·kh·kw < 65536. */
 #include "tt_kernels.h"
+#include "tt_conv_geometry.h"
 
 static int8_t store(const tt_conv_params_t *p, int32_t acc, int32_t oc) {
   /* Clamp before adding out_zp: the requantized value may be near INT32_MAX. */
@@ -26,12 +27,12 @@ void tt_conv_s8(const tt_conv_params_t *p, const int8_t *x, int8_t *y) {
     for (i = 0; i < wsize; i++) wsum += w[i];
     for (oy = 0; oy < p->out_h; oy++) {
       const int32_t iy0 = oy * p->stride_h - p->pad_t;
-      const int32_t ky0 = iy0 < 0 ? -iy0 : 0;
-      const int32_t ky1 = iy0 + kh > in_h ? in_h - iy0 : kh;
+      int32_t ky0, ky1;
+      tt_window_taps(iy0, kh, in_h, &ky0, &ky1);
       for (ox = 0; ox < p->out_w; ox++) {
         const int32_t ix0 = ox * p->stride_w - p->pad_l;
-        const int32_t kx0 = ix0 < 0 ? -ix0 : 0;
-        const int32_t kx1 = ix0 + kw > in_w ? in_w - ix0 : kw;
+        int32_t kx0, kx1;
+        tt_window_taps(ix0, kw, in_w, &kx0, &kx1);
         const int32_t n = kx1 - kx0;
         const int full = ky0 == 0 && ky1 == kh && kx0 == 0 && kx1 == kw;
         int32_t sxw = 0, sw = 0, ic, ky, kx;

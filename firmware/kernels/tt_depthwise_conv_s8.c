@@ -2,6 +2,7 @@
  * [C,1,kh,kw]). Same arithmetic as tt_conv_s8 without the input-channel loop; results
  * are identical. Channel multipliers > 1 go through tt_conv_s8. */
 #include "tt_kernels.h"
+#include "tt_conv_geometry.h"
 #include "tt_split.h"
 
 static int8_t store(const tt_conv_params_t *p, int32_t acc, int32_t c) {
@@ -23,12 +24,12 @@ void tt_depthwise_conv_s8(const tt_conv_params_t *p, const int8_t *x, int8_t *y)
     for (i = 0; i < ksize; i++) wsum += w[i];
     for (oy = 0; oy < p->out_h; oy++) {
       const int32_t iy0 = oy * p->stride_h - p->pad_t;
-      const int32_t ky0 = iy0 < 0 ? -iy0 : 0;
-      const int32_t ky1 = iy0 + kh > in_h ? in_h - iy0 : kh;
+      int32_t ky0, ky1;
+      tt_window_taps(iy0, kh, in_h, &ky0, &ky1);
       for (ox = 0; ox < p->out_w; ox++) {
         const int32_t ix0 = ox * p->stride_w - p->pad_l;
-        const int32_t kx0 = ix0 < 0 ? -ix0 : 0;
-        const int32_t kx1 = ix0 + kw > in_w ? in_w - ix0 : kw;
+        int32_t kx0, kx1;
+        tt_window_taps(ix0, kw, in_w, &kx0, &kx1);
         const int32_t n = kx1 - kx0;
         const int full = ky0 == 0 && ky1 == kh && kx0 == 0 && kx1 == kw;
         int32_t sxw = 0, sw = 0, ky, kx;

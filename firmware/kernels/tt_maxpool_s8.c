@@ -3,6 +3,7 @@
  * parameters, so there is no requantization and zero points are unused. A window with no
  * valid cell (only if padding >= kernel) gives act_min. */
 #include "tt_kernels.h"
+#include "tt_conv_geometry.h"
 
 void tt_maxpool_s8(const tt_pool_params_t *p, const int8_t *x, int8_t *y) {
   const int32_t in_h = p->in_h, in_w = p->in_w, kh = p->kh, kw = p->kw;
@@ -11,12 +12,12 @@ void tt_maxpool_s8(const tt_pool_params_t *p, const int8_t *x, int8_t *y) {
     const int8_t *xc = x + c * in_h * in_w;
     for (oy = 0; oy < p->out_h; oy++) {
       const int32_t iy0 = oy * p->stride_h - p->pad_t;
-      const int32_t ky0 = iy0 < 0 ? -iy0 : 0;
-      const int32_t ky1 = iy0 + kh > in_h ? in_h - iy0 : kh;
+      int32_t ky0, ky1;
+      tt_window_taps(iy0, kh, in_h, &ky0, &ky1);
       for (ox = 0; ox < p->out_w; ox++) {
         const int32_t ix0 = ox * p->stride_w - p->pad_l;
-        const int32_t kx0 = ix0 < 0 ? -ix0 : 0;
-        const int32_t kx1 = ix0 + kw > in_w ? in_w - ix0 : kw;
+        int32_t kx0, kx1;
+        tt_window_taps(ix0, kw, in_w, &kx0, &kx1);
         int32_t m = INT32_MIN;
         for (ky = ky0; ky < ky1; ky++) {
           const int8_t *xr = xc + (iy0 + ky) * in_w + ix0;

@@ -4,6 +4,7 @@
  * number of valid cells; a window with no valid cell passes nothing. Scatter in output
  * order (c, oy, ox, ky, kx), after dx's previous value (accumulate) or 0. */
 #include "tt_train.h"
+#include "tt_conv_geometry.h"
 
 void tt_avgpool_backward_f32(const tt_pool_params_t *p, const float *dy, float *dx, int accumulate) {
   const int32_t in_h = p->in_h, in_w = p->in_w, kh = p->kh, kw = p->kw, full = kh * kw;
@@ -15,12 +16,12 @@ void tt_avgpool_backward_f32(const tt_pool_params_t *p, const float *dy, float *
     float *dxc = dx + c * plane;
     for (oy = 0; oy < p->out_h; oy++) {
       const int32_t iy0 = oy * p->stride_h - p->pad_t;
-      const int32_t ky0 = iy0 < 0 ? -iy0 : 0;
-      const int32_t ky1 = iy0 + kh > in_h ? in_h - iy0 : kh;
+      int32_t ky0, ky1;
+      tt_window_taps(iy0, kh, in_h, &ky0, &ky1);
       for (ox = 0; ox < p->out_w; ox++) {
         const int32_t ix0 = ox * p->stride_w - p->pad_l;
-        const int32_t kx0 = ix0 < 0 ? -ix0 : 0;
-        const int32_t kx1 = ix0 + kw > in_w ? in_w - ix0 : kw;
+        int32_t kx0, kx1;
+        tt_window_taps(ix0, kw, in_w, &kx0, &kx1);
         const int32_t n = ky1 > ky0 && kx1 > kx0 ? (ky1 - ky0) * (kx1 - kx0) : 0;
         float g;
         if (n == 0) continue;

@@ -5,6 +5,7 @@
  * mask is applied to dy separately. Scatter in output order after dx's previous value
  * (accumulate) or 0. */
 #include "tt_train.h"
+#include "tt_conv_geometry.h"
 
 void tt_maxpool_backward_f32(const tt_pool_params_t *p, const int8_t *x, const float *dy,
                              float *dx, int accumulate) {
@@ -17,12 +18,12 @@ void tt_maxpool_backward_f32(const tt_pool_params_t *p, const int8_t *x, const f
     const int8_t *xc = x + c * plane;
     for (oy = 0; oy < p->out_h; oy++) {
       const int32_t iy0 = oy * p->stride_h - p->pad_t;
-      const int32_t ky0 = iy0 < 0 ? -iy0 : 0;
-      const int32_t ky1 = iy0 + kh > in_h ? in_h - iy0 : kh;
+      int32_t ky0, ky1;
+      tt_window_taps(iy0, kh, in_h, &ky0, &ky1);
       for (ox = 0; ox < p->out_w; ox++) {
         const int32_t ix0 = ox * p->stride_w - p->pad_l;
-        const int32_t kx0 = ix0 < 0 ? -ix0 : 0;
-        const int32_t kx1 = ix0 + kw > in_w ? in_w - ix0 : kw;
+        int32_t kx0, kx1;
+        tt_window_taps(ix0, kw, in_w, &kx0, &kx1);
         int32_t m = INT32_MIN, at = -1;
         for (ky = ky0; ky < ky1; ky++) {
           const int32_t row = (iy0 + ky) * in_w + ix0;
