@@ -27,7 +27,6 @@ Protocol (mirrors what the device does):
 """
 import argparse
 import copy
-import gzip
 import hashlib
 import json
 import math
@@ -46,6 +45,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, '..'))
 sys.path.insert(0, HERE)
+from train_default_model import load_fashion  # noqa: E402  (shared IDX reader)
 from onnx_to_torch import OnnxModule  # noqa: E402
 
 DEFAULT_DATA = '/usr/share/datasets/fashion-mnist'
@@ -56,32 +56,12 @@ LOGITS_RECORDED = 8  # first test samples whose 'before' logits are stored for t
 
 # ------------------------------------------------------------------------------- data
 
-def read_idx(path, magic, header):
-    opener = gzip.open if path.endswith('.gz') else open
-    with opener(path, 'rb') as f:
-        data = f.read()
-    got = int.from_bytes(data[0:4], 'big')
-    if got != magic:
-        sys.exit(f'{path}: bad IDX magic 0x{got:x}, expected 0x{magic:x}')
-    return data, np.frombuffer(data, dtype=np.uint8, offset=header)
-
-
-def find_idx(dirname, stem):
-    for name in (stem + '.gz', stem):
-        p = os.path.join(dirname, name)
-        if os.path.exists(p):
-            return p
-    sys.exit(f'{dirname}: missing {stem}[.gz]')
-
-
 def load_split(dirname, prefix, count):
     """First `count` images (uint8 [N,1,28,28]) and labels (int64 [N]) of a split."""
-    raw, x = read_idx(find_idx(dirname, f'{prefix}-images-idx3-ubyte'), 0x803, 16)
-    n, h, w = (int.from_bytes(raw[4 + 4 * i:8 + 4 * i], 'big') for i in range(3))
-    _, y = read_idx(find_idx(dirname, f'{prefix}-labels-idx1-ubyte'), 0x801, 8)
-    if count > n:
-        sys.exit(f'{dirname}: {prefix} has {n} samples, task needs {count}')
-    return x[:count * h * w].reshape(count, 1, h, w).copy(), y[:count].astype(np.int64)
+    x, y = load_fashion(dirname)['train' if prefix == 'train' else 'test']
+    if count > len(y):
+        sys.exit(f'{dirname}: {prefix} has {len(y)} samples, task needs {count}')
+    return x[:count].copy(), y[:count]
 
 
 def prepare(x_u8, y, task, norm):
