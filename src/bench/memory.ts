@@ -22,6 +22,8 @@ const TTE: Record<string, { figure: number; what: string }> = {
 export interface MemoryRow {
   model: string; scheme: string; tiled: string | null;
   arena_bytes: number; lower_bound_bytes: number; arena_over_lower_bound: number;
+  /** Without tiling, and with the model's own op order and no in-place ops (lower bound): what the schedule choices bought. */
+  untiled_arena_bytes: number; naive_lower_bound_bytes: number;
   trainable_bytes: number; sram_total_bytes: number; fits_board: boolean;
   flash_bytes: number; flash_source: 'elf' | 'plan';
   tte_bytes: number | null; tte_what: string | null; planning_ms: number;
@@ -47,7 +49,7 @@ export async function memoryBench(log: (s: string) => void, opts: { models?: str
           model: path.join(zoo, `${model}.onnx`), data, board: 'stm32f746', scheme: spec, out,
           evalSamples: 1, calibSamples: 8, trainSamples: 1, steps: 1, checkFit: false, write: true, budget: '128KB',
         });
-        const mem = r.report.memory as Record<string, number> & { sram_plan: Record<string, number> };
+        const mem = r.report.memory as Record<string, number> & { sram_plan: Record<string, number>; schedule: { naive_lower_bound_bytes: number; untiled_arena_bytes: number } };
         const fits = mem.sram_plan.total <= (r.report.board as { sram_bytes: number }).sram_bytes;
         let flash = mem.flash_bytes;
         let source: 'elf' | 'plan' = 'plan';
@@ -59,14 +61,15 @@ export async function memoryBench(log: (s: string) => void, opts: { models?: str
         const tiling = r.report.tiling as { segment: string[]; grid: number[] } | null;
         const row: MemoryRow = {
           model, scheme: name, tiled: tiling ? `${tiling.segment.length} layers, ${tiling.grid.join('x')}` : null,
-          arena_bytes: mem.arena_bytes, lower_bound_bytes: mem.lower_bound_bytes, arena_over_lower_bound: mem.arena_bytes / mem.lower_bound_bytes,
+          arena_bytes: mem.arena_bytes, lower_bound_bytes: mem.lower_bound_bytes,
+          untiled_arena_bytes: mem.schedule.untiled_arena_bytes, naive_lower_bound_bytes: mem.schedule.naive_lower_bound_bytes, arena_over_lower_bound: mem.arena_bytes / mem.lower_bound_bytes,
           trainable_bytes: mem.sram_plan.trainable_weights + mem.sram_plan.trainable_biases + mem.sram_plan.master_copies,
           sram_total_bytes: mem.sram_plan.total, fits_board: fits, flash_bytes: flash, flash_source: source,
           tte_bytes: tte ? tte.figure : null, tte_what: tte ? tte.what : null, planning_ms: r.planningMs,
         };
         rows.push(row);
         const kb = (b: number): string => `${(b / 1024).toFixed(1)} KB`;
-        log(`${model.padEnd(15)} ${name.padEnd(6)} arena ${kb(row.arena_bytes).padStart(10)} (LB ${kb(row.lower_bound_bytes)}, x${row.arena_over_lower_bound.toFixed(3)})  trainable ${kb(row.trainable_bytes).padStart(9)}  SRAM ${kb(row.sram_total_bytes).padStart(10)}${fits ? '' : ' (does not fit)'}  flash ${kb(flash)} (${source})${tte ? `   TTE: ${kb(tte.figure)} (${tte.what})` : ''}${row.tiled ? `  tiled: ${row.tiled}` : ''}  planned in ${row.planning_ms.toFixed(0)} ms`);
+        log(`${model.padEnd(15)} ${name.padEnd(6)} arena ${kb(row.arena_bytes).padStart(10)} (LB ${kb(row.lower_bound_bytes)}, x${row.arena_over_lower_bound.toFixed(3)})  trainable ${kb(row.trainable_bytes).padStart(9)}  SRAM ${kb(row.sram_total_bytes).padStart(10)}${fits ? '' : ' (does not fit)'}  flash ${kb(flash)} (${source})${tte ? `   TTE: ${kb(tte.figure)} (${tte.what})` : ''}${row.tiled ? `  tiled: ${row.tiled} (untiled ${kb(row.untiled_arena_bytes)})` : ''}  planned in ${row.planning_ms.toFixed(0)} ms`);
         fs.rmSync(out, { recursive: true, force: true });
       }
     }

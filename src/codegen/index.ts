@@ -33,6 +33,8 @@ export interface CodegenInput {
   printLogits: boolean;
   options: object;
   normalize: string[];
+  /** What the schedule choices bought (pipeline/schedule.ts). */
+  schedule: { naiveLowerBound: number; untiledArena: number; reordered: boolean };
 }
 
 export interface ProjectFile { path: string; content: string | Buffer }
@@ -103,6 +105,12 @@ export function generateProject(input: CodegenInput): GeneratedProject {
       sram_total_bytes: sramTotal,
       flash_bytes: flashTotal,
       source: 'plan',
+      schedule: {
+        naive_lower_bound_bytes: input.schedule.naiveLowerBound,
+        untiled_arena_bytes: input.schedule.untiledArena,
+        reordered: input.schedule.reordered,
+        in_place_forward: Object.keys(tg.aliases).filter((a) => !a.startsWith('grad:') && g.nodes.some((n) => n.output === a && n.op !== 'reshape')).length,
+      },
       buffers: plan.buffers.map((b) => ({ tensor: b.name, kind: b.kind, bytes: b.bytes, offset: b.offset, first_step: b.first, last_step: b.last })),
     },
     tiling: tg.tiling ?? null,

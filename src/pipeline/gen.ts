@@ -8,9 +8,8 @@ import { Graph } from '../ir/graph';
 import { loadDataset, packSamples, quantizeInput } from '../data';
 import { calibrate, quantize } from '../quant';
 import { checkBudget, parseBytes, sramPlan, trainSchedule } from '../memory';
-import { chooseTiling } from './tiling';
+import { chooseSchedule } from './schedule';
 import { resolveScheme, schemeSummary } from '../sparse';
-import { buildTrainGraph } from '../train';
 import { Rounding } from '../ir/train';
 import { generateProject } from '../codegen';
 import { loadBoard } from '../boards';
@@ -53,6 +52,9 @@ export interface GenOptions {
   classes?: number;
   /** Tiled execution of the frozen prefix: 'auto' (when it saves memory) or 'off'. */
   tiling?: 'auto' | 'off' | 'always';
+  /** Schedule choices, on by default; off only to measure what they buy. */
+  inPlace?: boolean;
+  reorder?: boolean;
   /** SRAM budget, bytes or e.g. '128KB': gen fails when the plan needs more. */
   budget?: string | number;
   /** Planning only (benchmarks): report a plan that does not fit instead of failing. */
@@ -111,7 +113,6 @@ export async function gen(opts: GenOptions): Promise<GenResult> {
   const scheme = resolveScheme(opts.scheme, qgraph);
   const training = scheme.layers.some((l) => l.bias || l.weightRatio > 0);
   log(`scheme ${schemeSummary(scheme)}`);
-  const trainUntiled = buildTrainGraph(qgraph, scheme, { rounding: opts.rounding ?? DEFAULT_ROUNDING });
   const nTrain = training ? Math.min(opts.trainSamples ?? DEFAULT_TRAIN_SAMPLES, data.train.count) : 0;
   const trainSet = split(data.train.x, nTrain);
   const steps = opts.steps ?? Math.round((opts.epochs ?? 1) * nTrain);
@@ -127,8 +128,8 @@ export async function gen(opts: GenOptions): Promise<GenResult> {
   // What the arena may take: the budget (or the board's SRAM) less everything else.
   const budget = opts.budget === undefined ? undefined : parseBytes(String(opts.budget));
   const limit = Math.min(budget ?? Infinity, board.memory.sram.size);
-  const untiledSram = sramPlan(trainUntiled, 0, board.stack_bytes);
-  const chosen = chooseTiling(trainUntiled, opts.tiling ?? 'auto', limit - untiledSram.total);
+  const chosen = chooseSchedule(qgraph, scheme, { rounding: opts.rounding ?? DEFAULT_ROUNDING, tiling: opts.tiling ?? 'auto', inPlace: opts.inPlace, reorder: opts.reorder },
+    (tg) => limit - sramPlan(tg, 0, board.stack_bytes).total);
   const planningMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const train = chosen.train;
   const plan = chosen.plan;
@@ -144,6 +145,7 @@ export async function gen(opts: GenOptions): Promise<GenResult> {
     printLogits: opts.printLogits ?? false,
     options: { ...opts, log: undefined },
     normalize: data.notes,
+    schedule: { naiveLowerBound: chosen.naiveLowerBound, untiledArena: chosen.untiledArena, reordered: chosen.reordered },
   });
   if (opts.write === false) return { out: path.resolve(opts.out), report: project.report, planningMs };
   writeProject(path.resolve(opts.out), project.files);
