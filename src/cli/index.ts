@@ -4,6 +4,8 @@ import { DEFAULT_BOARD, listBoards } from '../boards';
 import { DEFAULT_DATA, DEFAULT_LR, DEFAULT_ROUNDING, DEFAULT_TRAIN_SAMPLES, gen } from '../pipeline/gen';
 import { Rounding } from '../ir/train';
 import { buildProject, emulateProject, EmulateSummary } from '../pipeline/run';
+import { analyzeCommand, AnalysisProtocol, ANALYSIS_DEFAULTS } from '../pipeline/analyze';
+import { makeProgress } from './progress';
 import { VERSION } from '../version';
 import { EXIT, reportError } from './errors';
 
@@ -30,7 +32,7 @@ export async function main(argv: string[]): Promise<void> {
         .option('board', { type: 'string', default: DEFAULT_BOARD, describe: 'target board (see `tinytrain boards`)' })
         .option('model', { type: 'string', describe: 'ONNX model (default: the bundled Fashion-MNIST CNN)' })
         .option('data', { type: 'string', describe: `dataset folder, IDX or .npy (default: ${DEFAULT_DATA})` })
-        .option('scheme', { type: 'string', default: 'none', describe: 'what the device trains: none, full, bias, last:K, bias+last:K, or a JSON file (ours or MIT\'s format)' })
+        .option('scheme', { type: 'string', default: 'none', describe: 'what the device trains: none, full, bias, last:K, bias+last:K, auto (analyze, then the best scheme within --budget), or a JSON file (ours or MIT\'s format)' })
         .option('lr', { type: 'number', describe: `learning rate (default ${DEFAULT_LR})` })
         .option('lr-schedule', { choices: ['constant', 'cosine'] as const, default: 'constant' as const, describe: 'learning-rate schedule over the training steps' })
         .option('steps', { type: 'number', describe: 'training steps (one sample each)' })
@@ -52,9 +54,11 @@ export async function main(argv: string[]): Promise<void> {
         .option('print-logits', { type: 'boolean', default: false, describe: 'firmware prints every sample\'s int8 logits' })
         .example('$0 gen --board stm32f746 --out out', 'bundled model and Fashion-MNIST')
         .example('$0 gen --scheme bias+last:2 --lr 0.01 --epochs 1 --eval-every 250 --out out', 'train on the device')
-        .example('$0 gen --model net.onnx --data ./npy --mean 0.286 --std 0.353 --out out', 'your own model and data'),
+        .example('$0 gen --model net.onnx --data ./npy --mean 0.286 --std 0.353 --out out', 'your own model and data')
+        .example('$0 gen --scheme auto --budget 64KB --invert --out out', 'analyze, then train the best scheme that fits 64 KB'),
       async (a) => {
         const r = await gen({
+          analysis: a.scheme === 'auto' ? analysisProgress(a.quiet || a.json) : undefined,
           model: a.model, data: a.data, board: a.board, scheme: a.scheme, out: a.out,
           evalSamples: a['eval-samples'], calibSamples: a['calib-samples'],
           scale: a.scale, mean: numberList(a.mean), std: numberList(a.std), printLogits: a['print-logits'],
@@ -65,6 +69,44 @@ export async function main(argv: string[]): Promise<void> {
         const mem = r.report.memory as Record<string, number>;
         if (a.json) process.stdout.write(`${JSON.stringify({ out: r.out, memory: mem, notes: r.report.notes })}\n`);
         else if (!a.quiet) process.stdout.write(`generated ${r.out}: arena ${mem.arena_bytes} B (lower bound ${mem.lower_bound_bytes} B), planned SRAM ${mem.sram_total_bytes} B, flash ~${mem.flash_bytes} B\n`);
+      })
+      .command('analyze', 'measure what training each layer gains on your data and choose the best sparse-update scheme for a memory budget', (y) => y
+        .option('board', { type: 'string', default: DEFAULT_BOARD, describe: 'target board (see `tinytrain boards`)' })
+        .option('model', { type: 'string', describe: 'ONNX model (default: the bundled Fashion-MNIST CNN)' })
+        .option('data', { type: 'string', describe: `dataset folder, IDX or .npy (default: ${DEFAULT_DATA})` })
+        .option('budget', { type: 'string', describe: 'SRAM budget (bytes, or e.g. 128KB; default: the board\'s SRAM)' })
+        .option('time-budget', { type: 'number', describe: 'instructions per training step the scheme may take' })
+        .option('out', { type: 'string', default: 'scheme.json', describe: 'scheme file to write; <name>.analysis.json/.html and the cache (.tinytrain-cache/) go beside it' })
+        .option('train-samples', { type: 'number', default: ANALYSIS_DEFAULTS.trainSamples, describe: 'training-split samples each candidate trains on' })
+        .option('held-out', { type: 'number', default: ANALYSIS_DEFAULTS.heldOut, describe: 'further training-split samples the gains are measured on' })
+        .option('steps', { type: 'number', describe: 'training steps per measurement (default: one pass over --train-samples)' })
+        .option('seeds', { type: 'string', default: ANALYSIS_DEFAULTS.seeds.join(','), describe: 'seeds averaged per measurement, comma separated' })
+        .option('jobs', { type: 'number', describe: 'parallel runs (default: the number of CPUs)' })
+        .option('lr', { type: 'number', describe: `learning rate (default ${DEFAULT_LR})` })
+        .option('rounding', { choices: ['stochastic', 'nearest', 'master'] as const, default: DEFAULT_ROUNDING, describe: 'how fractional int8 updates are applied' })
+        .option('classes', { type: 'number', describe: 'replace the classifier with a fresh one for N classes' })
+        .option('calib-samples', { type: 'number', default: 256, describe: 'training samples used to calibrate activation ranges' })
+        .option('scale', { type: 'number', describe: 'input scale (default 1/255 for uint8 data)' })
+        .option('mean', { type: 'string', describe: 'per-channel mean, comma separated' })
+        .option('std', { type: 'string', describe: 'per-channel std, comma separated' })
+        .option('invert', { type: 'boolean', default: false, describe: 'invert uint8 samples (255 - raw)' })
+        .option('seed', { type: 'number', default: 1, describe: 'seed of a new head' })
+        .example('$0 analyze --invert --budget 48KB --out scheme.json', 'then: $0 gen --scheme scheme.json --invert ...'),
+      async (a) => {
+        const r = await analyzeCommand({
+          ...analysisProgress(a.quiet || a.json),
+          model: a.model, data: a.data, board: a.board, budget: a.budget, timeBudget: a['time-budget'], out: a.out,
+          trainSamples: a['train-samples'], heldOut: a['held-out'], steps: a.steps, seeds: numberList(a.seeds), jobs: a.jobs,
+          lr: a.lr, rounding: a.rounding as Rounding, classes: a.classes, calibSamples: a['calib-samples'], evalSamples: 0,
+          scale: a.scale, mean: numberList(a.mean), std: numberList(a.std), invert: a.invert, seed: a.seed,
+          log: say(a.quiet || a.json),
+        });
+        const c = r.report.chosen;
+        if (a.json) process.stdout.write(`${JSON.stringify({ scheme: r.files[0], files: r.files, chosen: c, reference: r.report.reference, timing: r.report.timing })}\n`);
+        else if (!a.quiet) {
+          process.stdout.write(`wrote ${r.files.join(', ')}\n`);
+          process.stdout.write(`chosen: predicted +${(100 * c.predictedGain).toFixed(1)} points, measured +${(100 * (c.measuredGain ?? 0)).toFixed(1)}, SRAM ${c.sramBytes} of ${r.report.budget} B\n`);
+        }
       })
       .command('build <out>', 'compile a generated project (arm-none-eabi-gcc, or the host compiler)', (y) => y
         .positional('out', { type: 'string', demandOption: true, describe: 'project folder written by gen' })
@@ -100,7 +142,7 @@ export async function main(argv: string[]): Promise<void> {
         if (a.json) process.stdout.write(`${JSON.stringify(boards.map((b) => ({ id: b.id, name: b.name, cpu: b.cpu, flash: b.memory.flash.size, sram: b.memory.sram.size, emulator: b.emulator?.qemu_machine ?? null })))}\n`);
         else for (const b of boards) process.stdout.write(`${b.id.padEnd(14)} ${b.name}${b.emulator ? `  [emulated: ${b.emulator.qemu_machine}]` : ''}\n`);
       })
-      .demandCommand(1, 'give a command: gen, build, emulate, boards')
+      .demandCommand(1, 'give a command: gen, analyze, build, emulate, boards')
       .fail((msg, err) => {
         if (err) throw err;
         process.stderr.write(`tinytrain: usage error: ${msg}\nRun 'tinytrain --help' for usage.\n`);
@@ -116,6 +158,18 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 class UsageHandled extends Error {}
+
+/** The analysis protocol's progress reporting: a bar on a terminal, plain lines elsewhere. */
+function analysisProgress(quiet: boolean): AnalysisProtocol {
+  let bar: ReturnType<typeof makeProgress> | undefined;
+  return {
+    onRun(done, total, detail) {
+      bar ??= makeProgress('analysis runs', total, { quiet });
+      bar.tick(detail);
+      if (done === total) { bar.done(); bar = undefined; }
+    },
+  };
+}
 
 function humanSummary(r: EmulateSummary): string {
   const lines: string[] = [''];

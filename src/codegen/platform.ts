@@ -95,22 +95,51 @@ const RUNTIME_DIRS: ReadonlyArray<[string, string]> = [
   ['platform', 'platform'],
 ];
 
-function copyTree(from: string, to: string): void {
-  if (!fs.existsSync(from)) return;
-  fs.mkdirSync(to, { recursive: true });
+/** Writes a file unless it already holds exactly these bytes: unchanged files keep their
+ * modification time, so `make` rebuilds only what a regeneration changed. */
+export function writeIfChanged(target: string, content: string | Buffer): void {
+  const bytes = typeof content === 'string' ? Buffer.from(content) : content;
+  if (fs.existsSync(target)) {
+    const st = fs.statSync(target);
+    if (st.isFile() && st.size === bytes.length && fs.readFileSync(target).equals(bytes)) return;
+  }
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.writeFileSync(target, bytes);
+}
+
+/** Copies the .c/.h files of `from` into `to`, returning the relative paths it holds. */
+function copyTree(from: string, to: string, rel = ''): string[] {
+  if (!fs.existsSync(from)) return [];
+  const kept: string[] = [];
   for (const e of fs.readdirSync(from, { withFileTypes: true })) {
     const src = path.join(from, e.name);
-    const dst = path.join(to, e.name);
-    if (e.isDirectory()) copyTree(src, dst);
-    else if (/\.(c|h)$/.test(e.name)) fs.copyFileSync(src, dst);
+    if (e.isDirectory()) kept.push(...copyTree(src, path.join(to, e.name), path.join(rel, e.name)));
+    else if (/\.(c|h)$/.test(e.name)) {
+      writeIfChanged(path.join(to, e.name), fs.readFileSync(src));
+      kept.push(path.join(rel, e.name));
+    }
+  }
+  return kept;
+}
+
+/** Removes files under `dir` that are not in `keep` (relative paths). */
+function prune(dir: string, keep: Set<string>, rel = ''): void {
+  if (!fs.existsSync(dir)) return;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const r = path.join(rel, e.name);
+    if (e.isDirectory()) prune(path.join(dir, e.name), keep, r);
+    else if (!keep.has(r)) fs.rmSync(path.join(dir, e.name), { force: true });
   }
 }
 
-/** Copies the C runtime (firmware/) into <outDir>/runtime, replacing what was there. */
+/** Brings <outDir>/runtime to an exact copy of the C runtime (firmware/); files already
+ * identical are left untouched. */
 export function copyRuntime(outDir: string): void {
   const runtime = path.join(outDir, 'runtime');
-  fs.rmSync(runtime, { recursive: true, force: true });
-  for (const [from, to] of RUNTIME_DIRS) copyTree(path.join(PACKAGE_ROOT, 'firmware', from), path.join(runtime, to));
+  if (fs.existsSync(runtime) && !fs.statSync(runtime).isDirectory()) fs.rmSync(runtime, { force: true });
+  const keep = new Set<string>();
+  for (const [from, to] of RUNTIME_DIRS) copyTree(path.join(PACKAGE_ROOT, 'firmware', from), path.join(runtime, to), to).forEach((f) => keep.add(f));
+  prune(runtime, keep);
 }
 
 /** Writes board/linker.ld, Makefile and runtime/ for a board into a project directory. */

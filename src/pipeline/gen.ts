@@ -5,17 +5,21 @@ import * as path from 'path';
 import { TinytrainError } from '../errors';
 import { evaluateGraph, importOnnx, replaceHead } from '../onnx';
 import { Graph } from '../ir/graph';
-import { loadDataset, packSamples, quantizeInput } from '../data';
+import { QGraph } from '../ir/qgraph';
+import { Scheme } from '../ir/scheme';
+import { Dataset, loadDataset, packSamples, quantizeInput } from '../data';
 import { calibrate, quantize } from '../quant';
-import { checkBudget, parseBytes, sramPlan, trainSchedule } from '../memory';
+import { checkBudget, parseBytes, Plan, sramPlan, SramPlan, trainSchedule } from '../memory';
+import { Board } from '../boards';
 import { chooseSchedule } from './schedule';
+import { analyzePrepared, AnalysisProtocol, ANALYSIS_DEFAULTS } from './analyze';
 import { resolveScheme, schemeSummary } from '../sparse';
 import { Rounding } from '../ir/train';
-import { generateProject } from '../codegen';
+import { GeneratedProject, generateProject } from '../codegen';
 import { loadBoard } from '../boards';
 import { VERSION } from '../version';
 import { PACKAGE_ROOT } from '../paths';
-import { copyRuntime } from '../codegen/platform';
+import { copyRuntime, writeIfChanged } from '../codegen/platform';
 
 export const DEFAULT_MODEL = path.join(PACKAGE_ROOT, 'models', 'default.onnx');
 export const DEFAULT_DATA = '/usr/share/datasets/fashion-mnist';
@@ -63,6 +67,8 @@ export interface GenOptions {
   write?: boolean;
   /** Invert uint8 samples (255 - raw) before normalization. */
   invert?: boolean;
+  /** With scheme 'auto': how the analysis measures gains. */
+  analysis?: AnalysisProtocol;
   log?: (line: string) => void;
 }
 
@@ -73,7 +79,25 @@ export interface GenResult {
   planningMs: number;
 }
 
-export async function gen(opts: GenOptions): Promise<GenResult> {
+/** What every project of one model and dataset shares: the quantized graph and the samples. */
+export interface Prepared {
+  board: Board;
+  modelPath: string;
+  dataDir: string;
+  graph: Graph;
+  qgraph: QGraph;
+  data: Dataset;
+  sampleLen: number;
+  /** Float samples of a split, one view per sample. */
+  samples(split: 'train' | 'test', n: number): Float32Array[];
+  /** A float sample quantized for the model's input. */
+  quantize(x: Float32Array): Int8Array;
+}
+
+export type PrepareOptions = Pick<GenOptions, 'model' | 'data' | 'board' | 'evalSamples' | 'calibSamples' | 'scale' | 'mean' | 'std' | 'trainSamples' | 'classes' | 'seed' | 'invert' | 'log'>;
+
+/** Model + data -> quantized graph (import, new head, calibration, quantization). */
+export async function prepare(opts: PrepareOptions): Promise<Prepared> {
   const log = opts.log ?? (() => undefined);
   const board = loadBoard(opts.board);
   const modelPath = path.resolve(opts.model ?? DEFAULT_MODEL);
@@ -95,10 +119,12 @@ export async function gen(opts: GenOptions): Promise<GenResult> {
     invert: opts.invert,
   });
   const sampleLen = c * h * w;
-  const split = (x: Float32Array, n: number): Float32Array[] => Array.from({ length: n }, (_, i) => x.subarray(i * sampleLen, (i + 1) * sampleLen));
-  const calibSet = split(data.train.x, Math.min(opts.calibSamples, data.train.count));
-  const evalSet = split(data.test.x, Math.min(opts.evalSamples, data.test.count));
-  log(`data ${dataDir}: ${calibSet.length} calibration, ${evalSet.length} evaluation samples`);
+  const samples = (split: 'train' | 'test', n: number): Float32Array[] => {
+    const s = data[split];
+    return Array.from({ length: Math.min(n, s.count) }, (_, i) => s.x.subarray(i * sampleLen, (i + 1) * sampleLen));
+  };
+  const calibSet = samples('train', opts.calibSamples);
+  log(`data ${dataDir}: ${calibSet.length} calibration samples`);
 
   // onnxruntime knows only the original model: a new head's logits are calibrated with the
   // float evaluator, widened so that training has room to grow them.
@@ -110,42 +136,90 @@ export async function gen(opts: GenOptions): Promise<GenResult> {
     for (const t of headTensors(graph, head.node)) stats[t] = { min: -r, max: r };
   }
   const qgraph = quantize(graph, stats, { weightHeadroom: head ? { [head.node]: 4 } : {} });
-  const scheme = resolveScheme(opts.scheme, qgraph);
-  const training = scheme.layers.some((l) => l.bias || l.weightRatio > 0);
-  log(`scheme ${schemeSummary(scheme)}`);
-  const nTrain = training ? Math.min(opts.trainSamples ?? DEFAULT_TRAIN_SAMPLES, data.train.count) : 0;
-  const trainSet = split(data.train.x, nTrain);
-  const steps = opts.steps ?? Math.round((opts.epochs ?? 1) * nTrain);
-  if (training && !(steps > 0)) throw new TinytrainError(`--steps/--epochs give ${steps} training steps; a training scheme needs at least 1`, 'E_OPTION');
   const inQ = qgraph.tensors[qgraph.input];
-  const q = (x: Float32Array): Int8Array => quantizeInput(x, inQ.scale, inQ.zeroPoint);
-  const samples = packSamples(
-    { x: trainSet.map(q), y: data.train.y.subarray(0, nTrain) },
-    { x: evalSet.map(q), y: data.test.y.subarray(0, evalSet.length) },
-    sampleLen,
-  );
+  return { board, modelPath, dataDir, graph, qgraph, data, sampleLen, samples, quantize: (x) => quantizeInput(x, inQ.scale, inQ.zeroPoint) };
+}
+
+/** One firmware project of a quantized graph and a scheme, over already packed samples. */
+export interface ProjectSpec {
+  qgraph: QGraph;
+  scheme: Scheme;
+  board: Board;
+  samples: Buffer;
+  evalSamples: number;
+  training: { steps: number; evalEvery: number; lr: number; cosine: boolean; seed: number };
+  rounding: Rounding;
+  tiling: 'auto' | 'off' | 'always';
+  inPlace?: boolean;
+  reorder?: boolean;
+  budget?: number;
+  checkFit: boolean;
+  printLogits: boolean;
+  meta: { modelName: string; modelPath: string; dataDir: string; graphNotes: string[]; normalize: string[]; options: object };
+  log?: (line: string) => void;
+}
+
+/** Plan the training schedule and generate the project files (nothing is written). */
+export function generateFromQuantized(spec: ProjectSpec): { project: GeneratedProject; plan: Plan; sram: SramPlan; planningMs: number } {
+  const { qgraph, scheme, board } = spec;
+  const log = spec.log ?? (() => undefined);
   const t0 = process.hrtime.bigint();
   // What the arena may take: the budget (or the board's SRAM) less everything else.
-  const budget = opts.budget === undefined ? undefined : parseBytes(String(opts.budget));
-  const limit = Math.min(budget ?? Infinity, board.memory.sram.size);
-  const chosen = chooseSchedule(qgraph, scheme, { rounding: opts.rounding ?? DEFAULT_ROUNDING, tiling: opts.tiling ?? 'auto', inPlace: opts.inPlace, reorder: opts.reorder },
+  const limit = Math.min(spec.budget ?? Infinity, board.memory.sram.size);
+  const chosen = chooseSchedule(qgraph, scheme, { rounding: spec.rounding, tiling: spec.tiling, inPlace: spec.inPlace, reorder: spec.reorder },
     (tg) => limit - sramPlan(tg, 0, board.stack_bytes).total);
   const planningMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const train = chosen.train;
   const plan = chosen.plan;
-  const schedule = trainSchedule(train);
   if (train.tiling) log(`tiled execution of ${train.tiling.segment.length} frozen layers in ${train.tiling.grid.join('x')} tiles: arena ${plan.arenaBytes} B instead of ${chosen.untiledArena} B`);
   const sram = sramPlan(train, plan.arenaBytes, board.stack_bytes);
-  if (opts.checkFit !== false) checkBudget(sram, plan, schedule, { budget, boardSram: board.memory.sram.size, boardId: board.id });
+  if (spec.checkFit) checkBudget(sram, plan, trainSchedule(train), { budget: spec.budget, boardSram: board.memory.sram.size, boardId: board.id });
   const project = generateProject({
     train, sram, plan, board, version: VERSION,
-    training: { steps: training ? steps : 0, evalEvery: opts.evalEvery ?? 0, lr: opts.lr ?? DEFAULT_LR, cosine: opts.lrSchedule === 'cosine', seed: opts.seed ?? 1 },
-    modelName: path.basename(modelPath), modelPath, dataDir,
-    graphNotes: graph.notes, samples, evalSamples: evalSet.length,
-    printLogits: opts.printLogits ?? false,
-    options: { ...opts, log: undefined },
-    normalize: data.notes,
+    training: { ...spec.training, steps: train.updated.length ? spec.training.steps : 0 },
+    ...spec.meta,
+    samples: spec.samples, evalSamples: spec.evalSamples,
+    printLogits: spec.printLogits,
     schedule: { naiveLowerBound: chosen.naiveLowerBound, untiledArena: chosen.untiledArena, reordered: chosen.reordered },
+  });
+  return { project, plan, sram, planningMs };
+}
+
+export async function gen(opts: GenOptions): Promise<GenResult> {
+  const log = opts.log ?? (() => undefined);
+  const auto = opts.scheme === 'auto';
+  const analysisSamples = auto ? (opts.analysis?.trainSamples ?? ANALYSIS_DEFAULTS.trainSamples) + (opts.analysis?.heldOut ?? ANALYSIS_DEFAULTS.heldOut) : 0;
+  const p = await prepare({ ...opts, trainSamples: Math.max(opts.trainSamples ?? DEFAULT_TRAIN_SAMPLES, analysisSamples) });
+  const { qgraph, data } = p;
+  let schemeSpec = opts.scheme;
+  if (auto) {
+    // The analysis goes inside the output folder: out/analysis/scheme.json, its report and cache.
+    const budgetBytes = opts.budget === undefined ? undefined : parseBytes(String(opts.budget));
+    const a = await analyzePrepared(p, { ...opts.analysis, budget: budgetBytes, lr: opts.lr, rounding: opts.rounding, schemeFile: path.join(path.resolve(opts.out), 'analysis', 'scheme.json'), log });
+    schemeSpec = a.files[0];
+  }
+  const scheme = resolveScheme(schemeSpec, qgraph);
+  const training = scheme.layers.some((l) => l.bias || l.weightRatio > 0);
+  log(`scheme ${schemeSummary(scheme)}`);
+  const nTrain = training ? Math.min(opts.trainSamples ?? DEFAULT_TRAIN_SAMPLES, data.train.count) : 0;
+  const trainSet = p.samples('train', nTrain);
+  const evalSet = p.samples('test', opts.evalSamples);
+  log(`${nTrain} training and ${evalSet.length} evaluation samples`);
+  const steps = opts.steps ?? Math.round((opts.epochs ?? 1) * nTrain);
+  if (training && !(steps > 0)) throw new TinytrainError(`--steps/--epochs give ${steps} training steps; a training scheme needs at least 1`, 'E_OPTION');
+  const samples = packSamples(
+    { x: trainSet.map(p.quantize), y: data.train.y.subarray(0, nTrain) },
+    { x: evalSet.map(p.quantize), y: data.test.y.subarray(0, evalSet.length) },
+    p.sampleLen,
+  );
+  const { project, plan, planningMs } = generateFromQuantized({
+    qgraph, scheme, board: p.board, samples, evalSamples: evalSet.length,
+    training: { steps, evalEvery: opts.evalEvery ?? 0, lr: opts.lr ?? DEFAULT_LR, cosine: opts.lrSchedule === 'cosine', seed: opts.seed ?? 1 },
+    rounding: opts.rounding ?? DEFAULT_ROUNDING, tiling: opts.tiling ?? 'auto', inPlace: opts.inPlace, reorder: opts.reorder,
+    budget: opts.budget === undefined ? undefined : parseBytes(String(opts.budget)),
+    checkFit: opts.checkFit !== false, printLogits: opts.printLogits ?? false,
+    meta: { modelName: path.basename(p.modelPath), modelPath: p.modelPath, dataDir: p.dataDir, graphNotes: p.graph.notes, normalize: data.notes, options: { ...opts, log: undefined } },
+    log,
   });
   if (opts.write === false) return { out: path.resolve(opts.out), report: project.report, planningMs };
   writeProject(path.resolve(opts.out), project.files);
@@ -167,8 +241,7 @@ export function writeProject(out: string, files: { path: string; content: string
   for (const f of files) {
     const target = path.resolve(out, f.path);
     if (!target.startsWith(out + path.sep)) throw new Error(`refusing to write outside the output folder: ${f.path}`);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    fs.writeFileSync(target, f.content);
+    writeIfChanged(target, f.content);
   }
 }
 

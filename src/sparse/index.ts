@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import { QGraph } from '../ir/qgraph';
 import { Scheme } from '../ir/scheme';
-import { buildScheme } from './build';
+import { buildScheme, LayerChoice } from './build';
 import { Where, schemeError } from './json';
 import { layerInfos } from './layers';
 import { ReadFile, loadScheme } from './load';
@@ -32,3 +32,11 @@ export function resolveScheme(spec: string, g: QGraph, opts: { readFile?: ReadFi
   const p = parseOurs(loaded.doc, infos, where);
   return buildScheme(p.name ?? loaded.name, 'json', infos, p.choices, p.notes);
 }
+
+/** A scheme from per-layer choices (keyed by trainable-layer index), e.g. one the analysis chose. */
+export function schemeFromChoices(name: string, g: QGraph, choices: Map<number, LayerChoice>): Scheme {
+  return buildScheme(name, 'json', layerInfos(g), choices, []);
+}
+export type { LayerChoice } from './build';
+export { layerInfos } from './layers';
+export type { LayerInfo } from './layers';

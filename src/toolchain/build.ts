@@ -2,7 +2,7 @@
 import * as os from 'os';
 import * as path from 'path';
 import * as fs from 'fs';
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import { TinytrainError } from '../errors';
 import { ElfImage, readElf } from './elf';
 import { ImageSizes, imageSizes } from './sizes';
@@ -77,7 +77,7 @@ function requireCommand(cmd: string, hint: string): void {
   if (r.error) throw new TinytrainError(`${cmd} not found: ${hint}`, 'E_TOOLCHAIN_MISSING');
 }
 
-export function build(outDir: string, opts: BuildOptions): BuildResult {
+function makeArgs(outDir: string, opts: BuildOptions): { dir: string; args: string[] } {
   const dir = path.resolve(outDir);
   if (!fs.existsSync(path.join(dir, 'Makefile'))) throw new TinytrainError(`no Makefile in ${dir}: generate the project first`, 'E_BUILD');
   requireCommand('make', 'install make (apt-get install make)');
@@ -90,7 +90,11 @@ export function build(outDir: string, opts: BuildOptions): BuildResult {
   args.push(`EXTRA_CFLAGS=${(opts.extraCflags ?? []).join(' ')}`);
   args.push(...(opts.makeVars ?? []));
   args.push(opts.target === 'host' ? 'host' : 'all');
+  return { dir, args };
+}
 
+export function build(outDir: string, opts: BuildOptions): BuildResult {
+  const { dir, args } = makeArgs(outDir, opts);
   const t0 = Date.now();
   const r = spawnSync('make', args, {
     encoding: 'utf8',
@@ -98,12 +102,32 @@ export function build(outDir: string, opts: BuildOptions): BuildResult {
     timeout: (opts.timeoutSec ?? 600) * 1000,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const log = (r.stdout ?? '') + (r.stderr ?? '');
-  const wallMs = Date.now() - t0;
-  if (r.error || r.status !== 0) {
-    const why = r.error ? r.error.message : r.signal ? `killed by ${r.signal}` : `make exited with ${r.status}`;
+  const why = r.error ? r.error.message : r.signal ? `killed by ${r.signal}` : r.status !== 0 ? `make exited with ${r.status}` : null;
+  return finish(dir, opts, (r.stdout ?? '') + (r.stderr ?? ''), why, Date.now() - t0);
+}
+
+/** build() without blocking the event loop, for parallel builds. */
+export function buildAsync(outDir: string, opts: BuildOptions): Promise<BuildResult> {
+  const { dir, args } = makeArgs(outDir, opts);
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn('timeout', ['--kill-after=5', String(opts.timeoutSec ?? 600), 'make', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    const add = (d: Buffer): void => { if (log.length < 64 << 20) log += d.toString('utf8'); };
+    child.stdout.on('data', add);
+    child.stderr.on('data', add);
+    child.on('error', (e) => reject(new TinytrainError(`cannot start make: ${e.message}`, 'E_BUILD')));
+    child.on('close', (code, signal) => {
+      const why = signal ? `killed by ${signal}` : code === 124 ? 'timed out' : code !== 0 ? `make exited with ${code}` : null;
+      try { resolve(finish(dir, opts, log, why, Date.now() - t0)); } catch (e) { reject(e); }
+    });
+  });
+}
+
+function finish(dir: string, opts: BuildOptions, log: string, failure: string | null, wallMs: number): BuildResult {
+  if (failure) {
     const errs = firstErrorLines(log);
-    throw new BuildError(`build failed (target ${opts.target}, ${why}) in ${dir}: ${errs.join(' | ')}`, log, errs);
+    throw new BuildError(`build failed (target ${opts.target}, ${failure}) in ${dir}: ${errs.join(' | ')}`, log, errs);
   }
 
   if (opts.target === 'host') {
