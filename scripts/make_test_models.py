@@ -98,6 +98,25 @@ class InterleavedBranches(nn.Module):
         return self.fc(torch.flatten(self.pool(y), 1))
 
 
+class InvertedResidualS2(nn.Module):
+    """MobileNetV2 block with a stride-2 depthwise: expand 1x1 (ReLU6), depthwise 3x3 stride 2
+    (ReLU6), project 1x1, then GAP and linear. Updating the expand conv needs the
+    depthwise's input gradient, which the compiler streams channel by channel."""
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU6())
+        self.expand = nn.Sequential(nn.Conv2d(8, 24, 1, bias=False), nn.BatchNorm2d(24), nn.ReLU6())
+        self.dw = nn.Sequential(nn.Conv2d(24, 24, 3, stride=2, padding=1, groups=24, bias=False),
+                                nn.BatchNorm2d(24), nn.ReLU6())
+        self.project = nn.Sequential(nn.Conv2d(24, 12, 1, bias=False), nn.BatchNorm2d(12))
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(12, 5)
+
+    def forward(self, x):
+        x = self.project(self.dw(self.expand(self.stem(x))))
+        return self.fc(torch.flatten(self.pool(x), 1))
+
+
 class GroupedConv(nn.Module):
     """Grouped conv (groups=2), asymmetric kernel/stride/padding, a ReLU on a shared tensor
     (stays a standalone act node) summed with its own input, Reshape to [1,-1]."""
@@ -475,6 +494,7 @@ def main():
         ('unsupported_sigmoid', SigmoidNet, (1, 1, 28, 28), dict(opset=13, oracle=False)),
         ('mlp_rank2', Mlp2d, (1, 784), dict(opset=13, oracle=False)),
         ('interleaved_branches', InterleavedBranches, (1, 3, 16, 16), dict(opset=13)),
+        ('inverted_residual_s2', InvertedResidualS2, (1, 3, 16, 16), dict(opset=13)),
     ]
     first = None
     for i, (name, cls, shape, kw) in enumerate(specs):

@@ -20,6 +20,7 @@ describe('training parity: host vs QEMU after 500 steps', function () {
   const cases: { model: string; scheme: string; rounding: 'stochastic' | 'nearest' | 'master' }[] = [
     { model: 'dw_separable_residual.onnx', scheme: 'full', rounding: 'stochastic' },
     { model: 'interleaved_branches.onnx', scheme: 'full', rounding: 'stochastic' },
+    { model: 'inverted_residual_s2.onnx', scheme: 'full', rounding: 'stochastic' },
     { model: 'conv_bn_relu_pool_fc.onnx', scheme: 'full', rounding: 'master' },
     { model: 'grouped_conv.onnx', scheme: 'bias+last:2', rounding: 'nearest' },
     { model: 'avgpool_pad.onnx', scheme: 'full', rounding: 'stochastic' },

@@ -188,6 +188,35 @@ typedef struct {
 /* G_b[o] = Σ_p dy[o,p]; q_b[o] moves by −lr·G_b/(s_x·s_w[o]), rounded by p->rounding. */
 void tt_bias_update_s32(const tt_bias_update_params_t *p, const float *dy, float lr, tt_rng_t *rng);
 
+/* ---- channel-streamed backward through a depthwise conv ------------------------------ */
+
+/* A depthwise conv D (channel multiplier 1) whose input is the output of a conv P with
+ * groups 1. D's input gradient is computed one channel plane at a time into `plane`, the
+ * clamp of P's activation is applied to it, and each plane is consumed at once by P's
+ * per-output-channel work: P's input gradient (accumulated over P's output channels, in
+ * the same order as tt_conv_backward_input_f32), then P's weight and bias updates for that
+ * channel. The full input gradient of D (a C x H x W fp32 tensor) never exists.
+ * Results equal the unstreamed steps bit for bit, except that stochastic rounding draws
+ * for P's weights and bias interleave per channel. */
+typedef struct {
+  const tt_conv_grad_params_t *dw;       /* D, the current weights (not split) */
+  /* Clamp of P's fused activation over D's input: a bit mask, or the int8 output with
+   * lo < y < hi passing; both NULL for none. */
+  const uint8_t *mask;
+  const int8_t *y;
+  int32_t lo, hi;
+  const tt_conv_grad_params_t *p_grad;   /* P's input gradient; NULL when not needed */
+  uint8_t p_grad_pointwise;              /* 1: tt_pointwise_backward_input_f32 */
+  int8_t p_grad_accumulate;              /* add into dx's previous value */
+  const tt_conv_update_params_t *p_w;    /* P's weight update; NULL for none */
+  uint8_t p_w_pointwise;                 /* 1: tt_pointwise_update_s8 */
+  const int8_t *p_saved;                 /* what P's weight update reads */
+  const tt_bias_update_params_t *p_b;    /* P's bias update; NULL for none */
+} tt_stream_params_t;
+
+void tt_stream_backward_f32(const tt_stream_params_t *s, const float *dy, float *dx, float *plane,
+                            float lr, tt_rng_t *rng);
+
 /* Saves the selected channels of an int8 CHW tensor (plane = H·W) for a partial update. */
 void tt_gather_channels_s8(const int8_t *x, uint32_t plane, const uint16_t *sel, uint16_t n_sel, int8_t *out);
 

@@ -36,6 +36,11 @@ function stepCost(s: TrainStep, q: QGraph): number {
       return RATES.updateMac * nodeMacs(s.node, q) * ratio;
     }
     case 'update_bias': return RATES.element * elems(q.tensors[s.node.output].shape);
+    case 'stream_backward': {
+      const x = elems(q.tensors[s.dw.inputs[0]].shape);
+      const ratio = s.weight ? s.weight.layer.channels.length / Math.max(1, s.producer.weightShape[1]) : 0;
+      return RATES.backwardMac * (nodeMacs(s.dw, q) + (s.gradIn ? nodeMacs(s.producer, q) : 0)) + RATES.updateMac * nodeMacs(s.producer, q) * ratio + RATES.element * x * 2;
+    }
     case 'save': return RATES.element * s.channels.length * s.plane;
     case 'mask': case 'clamp_backward': case 'grad_copy': return RATES.element * s.elements;
     case 'loss': return RATES.element * 64;

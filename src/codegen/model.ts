@@ -8,6 +8,7 @@ import { cArrayBody, cFloat, cInt } from './cformat';
 import { commentText, createNamer, cStringLiteral } from './names';
 import { CArray, CParams, Emitted, emitterFor } from './ops';
 import { backwardEmitter } from './train/backward';
+import { emitStreamBackward } from './train/stream';
 import { emitBiasUpdate, emitWeightUpdate } from './train/update';
 import { TrainEmitContext } from './train/types';
 import { render } from './templates';
@@ -203,6 +204,10 @@ export function generateModel(tg: TrainGraph, plan: Plan, info: ModelInfo): Mode
         return { comment: `update weights of ${commentText(s.node.name, 40)} (${s.layer.channels.length} input channels) from ${at(s.saved)}, ${at(s.gradOut)}`, call: emitWeightUpdate(s.node as QConv | QGemm, s.layer, tctx, s.saved, s.gradOut) };
       case 'update_bias':
         return { comment: `update bias of ${commentText(s.node.name, 40)} from ${at(s.gradOut)}`, call: emitBiasUpdate(s.node as QConv | QGemm, tctx, s.gradOut) };
+      case 'stream_backward': {
+        const what = [s.gradIn ? `input gradient -> ${at(s.gradIn.buffer)}${s.gradIn.accumulate ? ' (+=)' : ''}` : '', s.weight ? 'weights' : '', s.bias ? 'bias' : ''].filter(Boolean).join(', ');
+        return { comment: `backward ${commentText(s.dw.name, 40)} and ${commentText(s.producer.name, 40)} one channel at a time (plane ${at(s.plane)}): ${at(s.gradOut)} -> ${what}`, call: emitStreamBackward(s, tctx) };
+      }
     }
   };
 

@@ -37,6 +37,15 @@ export type TrainStep =
   | { kind: 'update_weight'; node: QConv | QGemm; layer: LayerUpdate; saved: string; gradOut: string }
   /** Bias gradient + QAS update. */
   | { kind: 'update_bias'; node: QConv | QGemm; layer: LayerUpdate; gradOut: string }
+  /** Backward through a depthwise conv `dw` and the conv `producer` before it, one channel
+   * plane at a time (train/stream.ts): the full input gradient of `dw` never exists. */
+  | {
+      kind: 'stream_backward'; dw: QConv; producer: QConv; gradOut: string; plane: string;
+      clamp?: { source: string; sourceKind: 'mask' | 'int8'; lo: number; hi: number };
+      gradIn?: { buffer: string; accumulate: boolean };
+      weight?: { layer: LayerUpdate; saved: string };
+      bias?: LayerUpdate;
+    }
   /** Tiled frozen prefix: copy a spatial region of a CHW tensor into a contiguous tile. */
   | { kind: 'tile_copy'; from: string; to: string; channels: number; srcH: number; srcW: number; y0: number; x0: number; h: number; w: number }
   /** A forward op on one tile: tensors are read from and written to tile buffers whose

@@ -59,6 +59,7 @@ export interface GenOptions {
   /** Schedule choices, on by default; off only to measure what they buy. */
   inPlace?: boolean;
   reorder?: boolean;
+  stream?: boolean;
   /** SRAM budget, bytes or e.g. '128KB': gen fails when the plan needs more. */
   budget?: string | number;
   /** Planning only (benchmarks): report a plan that does not fit instead of failing. */
@@ -152,6 +153,7 @@ export interface ProjectSpec {
   tiling: 'auto' | 'off' | 'always';
   inPlace?: boolean;
   reorder?: boolean;
+  stream?: boolean;
   budget?: number;
   checkFit: boolean;
   printLogits: boolean;
@@ -166,7 +168,7 @@ export function generateFromQuantized(spec: ProjectSpec): { project: GeneratedPr
   const t0 = process.hrtime.bigint();
   // What the arena may take: the budget (or the board's SRAM) less everything else.
   const limit = Math.min(spec.budget ?? Infinity, board.memory.sram.size);
-  const chosen = chooseSchedule(qgraph, scheme, { rounding: spec.rounding, tiling: spec.tiling, inPlace: spec.inPlace, reorder: spec.reorder },
+  const chosen = chooseSchedule(qgraph, scheme, { rounding: spec.rounding, tiling: spec.tiling, inPlace: spec.inPlace, reorder: spec.reorder, stream: spec.stream },
     (tg) => limit - sramPlan(tg, 0, board.stack_bytes).total);
   const planningMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const train = chosen.train;
@@ -215,7 +217,7 @@ export async function gen(opts: GenOptions): Promise<GenResult> {
   const { project, plan, planningMs } = generateFromQuantized({
     qgraph, scheme, board: p.board, samples, evalSamples: evalSet.length,
     training: { steps, evalEvery: opts.evalEvery ?? 0, lr: opts.lr ?? DEFAULT_LR, cosine: opts.lrSchedule === 'cosine', seed: opts.seed ?? 1 },
-    rounding: opts.rounding ?? DEFAULT_ROUNDING, tiling: opts.tiling ?? 'auto', inPlace: opts.inPlace, reorder: opts.reorder,
+    rounding: opts.rounding ?? DEFAULT_ROUNDING, tiling: opts.tiling ?? 'auto', inPlace: opts.inPlace, reorder: opts.reorder, stream: opts.stream,
     budget: opts.budget === undefined ? undefined : parseBytes(String(opts.budget)),
     checkFit: opts.checkFit !== false, printLogits: opts.printLogits ?? false,
     meta: { modelName: path.basename(p.modelPath), modelPath: p.modelPath, dataDir: p.dataDir, graphNotes: p.graph.notes, normalize: data.notes, options: { ...opts, log: undefined } },

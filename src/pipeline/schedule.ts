@@ -1,6 +1,7 @@
 // Schedule choices that lower the memory peak, not only the offsets:
 //  - the order of independent forward ops (backward follows in reverse);
 //  - in-place elementwise forward ops;
+//  - the backward of depthwise convs streamed channel by channel;
 //  - tiled execution of the frozen prefix. Tiling recomputes halo rows and columns, so
 //    `auto` uses it only when the untiled arena does not fit: then, of the cut points and
 //    tile grids the train stage allows, it takes the one with the fewest tiles whose memory
@@ -12,6 +13,7 @@ import { Plan, planLowerBound, planMemory, trainSchedule } from '../memory';
 import { buildTrainGraph } from '../train';
 import { inPlaceForward } from '../train/inplace';
 import { memoryAwareOrder } from '../train/order';
+import { streamBackward } from '../train/stream';
 import { tilePrefix, tilingCandidates } from '../train/tiling';
 
 const GRIDS: [number, number][] = [[2, 2], [3, 3], [4, 4], [6, 6], [8, 8]];
@@ -25,6 +27,8 @@ export interface ScheduleOptions {
   inPlace?: boolean;
   /** Try a memory-aware order of independent ops (default true). */
   reorder?: boolean;
+  /** Stream the backward of depthwise convs channel by channel (default true). */
+  stream?: boolean;
 }
 
 export interface ScheduleChoice {
@@ -46,7 +50,8 @@ export function chooseSchedule(g: QGraph, scheme: Scheme, opts: ScheduleOptions,
   const naive = buildTrainGraph(g, scheme, { rounding: opts.rounding });
   const naiveLowerBound = planLowerBound(trainSchedule(naive));
   const reordered = opts.reorder === false ? null : memoryAwareOrder(g);
-  const orders = [naive, ...(reordered ? [buildTrainGraph(reordered, scheme, { rounding: opts.rounding })] : [])];
+  const streamed = (tg: TrainGraph): TrainGraph => (opts.stream === false ? tg : streamBackward(tg));
+  const orders = [naive, ...(reordered ? [buildTrainGraph(reordered, scheme, { rounding: opts.rounding })] : [])].map(streamed);
   let best: ScheduleChoice | undefined;
   orders.forEach((tg, i) => {
     const c = chooseTiling(tg, opts.tiling, arenaLimit(tg), opts.inPlace !== false);

@@ -13,6 +13,10 @@ export function stepAccess(s: TrainStep): { reads: string[]; writes: string[] } 
     case 'grad_copy': return { reads: [s.src, ...(s.accumulate ? [s.dst] : [])], writes: [s.dst] };
     case 'update_weight': return { reads: [s.saved, s.gradOut], writes: [] };
     case 'update_bias': return { reads: [s.gradOut], writes: [] };
+    case 'stream_backward': return {
+      reads: [s.gradOut, ...(s.clamp ? [s.clamp.source] : []), ...(s.weight ? [s.weight.saved] : []), ...(s.gradIn?.accumulate ? [s.gradIn.buffer] : [])],
+      writes: [s.plane, ...(s.gradIn ? [s.gradIn.buffer] : [])],
+    };
     case 'tile_copy': return { reads: [s.from], writes: [s.to] };
     case 'tile_place': return { reads: [s.from], writes: [s.to] };
     case 'tile_forward': return { reads: s.node.inputs.map((t) => s.buffers[t] ?? t), writes: [s.buffers[s.node.output] ?? s.node.output] };
@@ -30,6 +34,7 @@ export function stepLabel(s: TrainStep): string {
     case 'grad_copy': return `grad ${s.accumulate ? 'add' : 'copy'} ${s.dst}`;
     case 'update_weight': return `update weights ${s.node.name}`;
     case 'update_bias': return `update bias ${s.node.name}`;
+    case 'stream_backward': return `backward ${s.dw.name} + ${s.producer.name} (channel by channel)`;
     case 'tile_copy': return `tile copy ${s.to}`;
     case 'tile_place': return `tile place ${s.from}`;
     case 'tile_forward': return `forward ${s.node.name} (tile ${s.tile})`;

@@ -22,12 +22,16 @@ function splitFields(n: QNode, ctx: TrainEmitContext): [string, string | number]
 
 type BackwardEmitter = (n: QNode, ctx: TrainEmitContext, gradOut: string, gradIn: string, accumulate: boolean, saved?: string, inPlaceScratch?: string) => string;
 
-const conv: BackwardEmitter = (node, ctx, gy, gx, acc, _saved, scratch) => {
-  const n = node as QConv;
-  const p = ctx.params({
+export function convGradParams(n: QConv, ctx: TrainEmitContext): string {
+  return ctx.params({
     name: `${ctx.base(n)}_gp`, ctype: 'tt_conv_grad_params_t',
     fields: [...convGeometry(n, ctx), ['weight', ctx.paramArray(n, 'weight')], ['w_scale', weightScaleArray(n, ctx)], ...splitFields(n, ctx)],
   });
+}
+
+const conv: BackwardEmitter = (node, ctx, gy, gx, acc, _saved, scratch) => {
+  const n = node as QConv;
+  const p = convGradParams(n, ctx);
   if (scratch) return `tt_depthwise_backward_input_inplace_f32(&${p}, ${ctx.fptr(gy)}, ${ctx.fptr(scratch)});`;
   const kernel = convKernels(n, ctx.tensor(n.inputs[0]).shape[1]).backward;
   return `${kernel}(&${p}, ${ctx.fptr(gy)}, ${ctx.fptr(gx)}, ${acc ? 1 : 0});`;

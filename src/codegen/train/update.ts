@@ -11,7 +11,8 @@ function selArray(n: QConv | QGemm, u: LayerUpdate, ctx: TrainEmitContext): stri
   return ctx.array({ name: `${ctx.base(n)}_sel`, ctype: 'uint16_t', values: u.channels, comment: `updated input channels (${u.channels.length}, ratio ${u.weightRatio})` });
 }
 
-export function emitWeightUpdate(n: QConv | QGemm, u: LayerUpdate, ctx: TrainEmitContext, saved: string, gy: string): string {
+/** The update's parameter struct and kernel (tt_fc_update_s8 or a conv update kernel). */
+export function weightUpdateParams(n: QConv | QGemm, u: LayerUpdate, ctx: TrainEmitContext): { params: string; kernel: string } {
   const x = ctx.tensor(n.inputs[0]);
   const split = ctx.split(n);
   const w = split ? split.train : ctx.paramArray(n, 'weight');
@@ -23,23 +24,30 @@ export function emitWeightUpdate(n: QConv | QGemm, u: LayerUpdate, ctx: TrainEmi
   ];
   if (n.op === 'gemm') {
     const p = ctx.params({ name: `${ctx.base(n)}_up`, ctype: 'tt_fc_update_params_t', fields: [['in_features', n.weightShape[1]], ['out_features', n.weightShape[0]], ...common] });
-    return `tt_fc_update_s8(&${p}, ${ctx.ptr(saved)}, ${ctx.fptr(gy)}, lr, &tt_rng);`;
+    return { params: p, kernel: 'tt_fc_update_s8' };
   }
   const p = ctx.params({ name: `${ctx.base(n)}_up`, ctype: 'tt_conv_update_params_t', fields: [...convGeometry(n, ctx), ...common] });
-  const kernel = convKernels(n, x.shape[1]).update;
-  return `${kernel}(&${p}, ${ctx.ptr(saved)}, ${ctx.fptr(gy)}, lr, &tt_rng);`;
+  return { params: p, kernel: convKernels(n, x.shape[1]).update };
 }
 
-export function emitBiasUpdate(n: QConv | QGemm, ctx: TrainEmitContext, gy: string): string {
+export function emitWeightUpdate(n: QConv | QGemm, u: LayerUpdate, ctx: TrainEmitContext, saved: string, gy: string): string {
+  const { params, kernel } = weightUpdateParams(n, u, ctx);
+  return `${kernel}(&${params}, ${ctx.ptr(saved)}, ${ctx.fptr(gy)}, lr, &tt_rng);`;
+}
+
+export function biasUpdateParams(n: QConv | QGemm, ctx: TrainEmitContext): string {
   const x = ctx.tensor(n.inputs[0]);
   const y = ctx.tensor(n.output);
   const b = ctx.paramArray(n, 'bias');
   const outC = n.weightShape[0];
   const plane = y.shape.length === 4 ? y.shape[2] * y.shape[3] : 1;
   const master = ctx.roundingConst === 'TT_ROUND_MASTER' ? ctx.master(`${ctx.base(n)}_bmaster`, b, outC) : 'NULL';
-  const p = ctx.params({
+  return ctx.params({
     name: `${ctx.base(n)}_bp`, ctype: 'tt_bias_update_params_t',
     fields: [['out_c', outC], ['plane', plane], ['bias', b], ['w_scale', weightScaleArray(n, ctx)], ['x_scale', cFloat(x.scale)], ['master', master], ['rounding', ctx.roundingConst]],
   });
-  return `tt_bias_update_s32(&${p}, ${ctx.fptr(gy)}, lr, &tt_rng);`;
+}
+
+export function emitBiasUpdate(n: QConv | QGemm, ctx: TrainEmitContext, gy: string): string {
+  return `tt_bias_update_s32(&${biasUpdateParams(n, ctx)}, ${ctx.fptr(gy)}, lr, &tt_rng);`;
 }

@@ -1,0 +1,36 @@
+// The channel-streamed backward of a depthwise conv and the conv before it
+// (train/stream.ts): one tt_stream_params_t that points at the parameter structs the
+// unstreamed steps would use, and one call.
+import { TrainStep } from '../../ir/train';
+import { convKernels } from '../ops/conv';
+import { convGradParams } from './backward';
+import { TrainEmitContext } from './types';
+import { biasUpdateParams, weightUpdateParams } from './update';
+
+export function emitStreamBackward(s: Extract<TrainStep, { kind: 'stream_backward' }>, ctx: TrainEmitContext): string {
+  const p = s.producer;
+  const kernels = convKernels(p, ctx.tensor(p.inputs[0]).shape[1]);
+  const dw = convGradParams(s.dw, ctx);
+  const grad = s.gradIn ? convGradParams(p, ctx) : null;
+  const w = s.weight ? weightUpdateParams(p, s.weight.layer, ctx) : null;
+  const b = s.bias ? biasUpdateParams(p, ctx) : null;
+  const c = s.clamp;
+  const sp = ctx.params({
+    name: `${ctx.base(s.dw)}_sp`, ctype: 'tt_stream_params_t',
+    fields: [
+      ['dw', `&${dw}`],
+      ['mask', c && c.sourceKind === 'mask' ? `(const uint8_t *)${ctx.ptr(c.source)}` : 'NULL'],
+      ['y', c && c.sourceKind === 'int8' ? ctx.ptr(c.source) : 'NULL'],
+      ['lo', c ? c.lo : 0], ['hi', c ? c.hi : 0],
+      ['p_grad', grad ? `&${grad}` : 'NULL'],
+      ['p_grad_pointwise', kernels.backward === 'tt_pointwise_backward_input_f32' ? 1 : 0],
+      ['p_grad_accumulate', s.gradIn?.accumulate ? 1 : 0],
+      ['p_w', w ? `&${w.params}` : 'NULL'],
+      ['p_w_pointwise', w && w.kernel === 'tt_pointwise_update_s8' ? 1 : 0],
+      ['p_saved', s.weight ? ctx.ptr(s.weight.saved) : 'NULL'],
+      ['p_b', b ? `&${b}` : 'NULL'],
+    ],
+  });
+  const dx = s.gradIn ? ctx.fptr(s.gradIn.buffer) : 'NULL';
+  return `tt_stream_backward_f32(&${sp}, ${ctx.fptr(s.gradOut)}, ${dx}, ${ctx.fptr(s.plane)}, lr, &tt_rng);`;
+}
