@@ -58,20 +58,21 @@ class BasicBlock(nn.Module):
 class HoldoutResNet(nn.Module):
     def __init__(self):
         super().__init__()
-        self.stem = nn.Sequential(*conv_bn(1, 12), nn.ReLU())   # 12x28x28
+        self.entry = nn.Sequential(*conv_bn(1, 12), nn.ReLU())  # 12x28x28
         self.res1 = BasicBlock(12, 12)                          # 12x28x28
         self.pool = nn.MaxPool2d(2)                             # 12x14x14
         self.res2 = BasicBlock(12, 24, stride=2)                # 24x7x7
         self.gap = nn.AdaptiveAvgPool2d(1)                      # 24x1x1
+        self.flatten = nn.Flatten()                             # 24
         self.head = nn.Linear(24, 10)
 
     def forward(self, x):
-        x = self.res2(self.pool(self.res1(self.stem(x))))
-        return self.head(torch.flatten(self.gap(x), 1))
+        x = self.res2(self.pool(self.res1(self.entry(x))))
+        return self.head(self.flatten(self.gap(x)))
 
 
 ARCH_SUMMARY = [
-    "stem: Conv3x3(1->12, s1, p1) + BN + ReLU                        -> 12x28x28",
+    "entry: Conv3x3(1->12, s1, p1) + BN + ReLU                       -> 12x28x28",
     "res1: relu(x + [Conv3x3(12->12) + BN + ReLU, Conv3x3(12->12) + BN]) -> 12x28x28",
     "MaxPool2d(2)                                                     -> 12x14x14",
     "res2: relu([Conv3x3(12->24, s2) + BN + ReLU, Conv3x3(24->24) + BN]",
@@ -100,7 +101,7 @@ def evaluate(model, x_u8, y, batch=1000):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
-    ap.add_argument("--out-dir", default=os.path.join(HERE, "..", "test", "fixtures", "holdout"))
+    ap.add_argument("--out-dir", default=os.path.normpath(os.path.join(HERE, "..", "test", "fixtures", "holdout")))
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=1e-3)

@@ -6,7 +6,7 @@ import { QGraph, QNode } from '../ir/qgraph';
 import { Scheme } from '../ir/scheme';
 import { Rounding, TrainGraph, TrainStep } from '../ir/train';
 import { sramPlan } from '../memory';
-import { chooseSchedule } from '../pipeline/schedule';
+import { chooseSchedule, estimateSchedule } from '../pipeline/schedule';
 
 const elems = (s: number[]): number => s.reduce((a, b) => a * b, 1);
 
@@ -55,10 +55,17 @@ export function trainStepInstructions(tg: TrainGraph): number {
 
 export interface SchemeCost { sramBytes: number; arenaBytes: number; instructions: number; tiled: boolean }
 
-/** SRAM in total (arena + trainable + state + stack reserve) as gen would plan it. */
-export function schemeCost(q: QGraph, scheme: Scheme, board: Board, rounding: Rounding, budget: number | undefined): SchemeCost {
+/**
+ * SRAM in total (arena + trainable + state + stack reserve) with gen's schedule choices.
+ * exact: plan the offsets as gen does; otherwise take the arena at its lower bound (what
+ * the planner reaches on every zoo model), fast enough for a search.
+ */
+export function schemeCost(q: QGraph, scheme: Scheme, board: Board, rounding: Rounding, budget: number | undefined, exact = true): SchemeCost {
   const limit = Math.min(budget ?? Infinity, board.memory.sram.size);
-  const c = chooseSchedule(q, scheme, { rounding, tiling: 'auto' }, (tg) => limit - sramPlan(tg, 0, board.stack_bytes).total);
-  const sram = sramPlan(c.train, c.plan.arenaBytes, board.stack_bytes);
-  return { sramBytes: sram.total, arenaBytes: c.plan.arenaBytes, instructions: trainStepInstructions(c.train), tiled: !!c.train.tiling };
+  const arenaLimit = (tg: TrainGraph): number => limit - sramPlan(tg, 0, board.stack_bytes).total;
+  const c = exact
+    ? (({ train, plan }) => ({ train, arenaBytes: plan.arenaBytes }))(chooseSchedule(q, scheme, { rounding, tiling: 'auto' }, arenaLimit))
+    : estimateSchedule(q, scheme, { rounding, tiling: 'auto' }, arenaLimit);
+  const sram = sramPlan(c.train, c.arenaBytes, board.stack_bytes);
+  return { sramBytes: sram.total, arenaBytes: c.arenaBytes, instructions: trainStepInstructions(c.train), tiled: !!c.train.tiling };
 }

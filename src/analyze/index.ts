@@ -167,13 +167,13 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     const key = configKey(c);
     let v = costCache.get(key);
     if (!v) {
-      v = schemeCost(q, schemeFromChoices('candidate', q, configChoices(c, L)), board, opts.rounding, budget);
+      v = schemeCost(q, schemeFromChoices('candidate', q, configChoices(c, L)), board, opts.rounding, budget, false);
       costCache.set(key, v);
     }
     return v;
   };
   const costs: AnalysisReport['costs'] = [...layerOption.entries()].map(([key, o]) => {
-    const c = schemeCost(q, options.find((x) => x.key === key)!.scheme, board, opts.rounding, budget);
+    const c = schemeCost(q, options.find((x) => x.key === key)!.scheme, board, opts.rounding, budget, false);
     return { layer: o.layer.name, index: o.layer.index, option: o.option, sramBytes: c.sramBytes, instructions: c.instructions };
   });
   const none = costOfConfig(emptyConfig(L));
@@ -211,8 +211,16 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   }
   for (const k of ks) single(`last ${k} biases`, { biasLastK: k, ratios: infos.map(() => 0 as Ratio) });
   candidates.sort((a, b) => b.measuredGain - a.measuredGain || a.sramBytes - b.sramBytes || configKey(a.config).localeCompare(configKey(b.config)));
-  const best = candidates[0];
-  const winner = { ...chosen, config: best.config, predictedGain: best.predictedGain, sramBytes: best.sramBytes, instructions: time(best.config) };
+  // The search costs arenas at their lower bound; the winner must fit as gen plans it.
+  let best = candidates[0];
+  let exactBytes = 0;
+  for (const c of candidates) {
+    exactBytes = schemeCost(q, schemeFromChoices('candidate', q, configChoices(c.config, L)), board, opts.rounding, budget, true).sramBytes;
+    best = c;
+    if (exactBytes <= budget) break;
+  }
+  best.sramBytes = exactBytes;
+  const winner = { ...chosen, config: best.config, predictedGain: best.predictedGain, sramBytes: exactBytes, instructions: time(best.config) };
   const scheme = schemeFromChoices(name, q, configChoices(best.config, L));
   const measuredGain = best.measuredGain;
   log(`analysis: measured ${candidates.length} candidates; best ${describe(best.config, infos)} (${best.source}): +${(100 * measuredGain).toFixed(1)} points measured, +${(100 * best.predictedGain).toFixed(1)} predicted, ${best.sramBytes} B (full: +${(100 * gainOf('full')).toFixed(1)})`);

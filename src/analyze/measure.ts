@@ -129,7 +129,7 @@ async function runProject(dir: string, spec: ProjectSpec, printLogits: boolean):
 function specFor(setup: MeasureSetup, q: QGraph, scheme: Scheme, samples: Buffer, evalSamples: number, steps: number, seed: number): ProjectSpec {
   return {
     qgraph: q, scheme, board: setup.board, samples, evalSamples,
-    training: { steps, evalEvery: 0, lr: setup.lr, cosine: false, seed },
+    training: { steps, evalEvery: 0, lr: setup.lr, cosine: false, seed, evalAtStart: false },
     rounding: setup.rounding, tiling: 'off', checkFit: false, printLogits: false,
     meta: setup.meta,
   };
@@ -186,6 +186,24 @@ async function prefixActivations(setup: MeasureSetup, cuts: Cut[], stats: Measur
   return out;
 }
 
+/**
+ * Held-out accuracy with nothing trained: the same for every candidate (the int8 forward
+ * is exact at any cut), so it is measured once, on the whole graph.
+ */
+async function baseline(setup: MeasureSetup, stats: MeasureStats): Promise<number> {
+  const file = path.join(setup.cacheDir, `baseline-${hashOf(setup.cacheKey)}.json`);
+  const c = readJson<{ accuracy: number }>(file);
+  if (c && typeof c.accuracy === 'number') return c.accuracy;
+  const q = setup.qgraph;
+  const samples = packSamples({ x: [], y: [] }, setup.held, setup.held.x[0].length);
+  const r = await runProject(path.join(setup.workDir, 'w0'), specFor(setup, q, resolveScheme('none', q), samples, setup.held.x.length, 0, 1), false);
+  const ev = r.events.find((e) => e.event === 'eval');
+  if (!ev) throw new TinytrainError('analysis baseline run printed no evaluation', 'E_ANALYZE');
+  writeAtomic(file, JSON.stringify({ accuracy: ev.accuracy }));
+  stats.runs++;
+  return ev.accuracy as number;
+}
+
 /** Gain of each scheme (keyed by the caller), averaged over the seeds. */
 export async function measureSchemes(setup: MeasureSetup, schemes: { key: string; scheme: Scheme }[]): Promise<{ results: Map<string, Measurement>; stats: MeasureStats }> {
   const q = setup.qgraph;
@@ -199,9 +217,11 @@ export async function measureSchemes(setup: MeasureSetup, schemes: { key: string
     for (const seed of setup.seeds) {
       const choice = JSON.stringify(s.scheme.layers.map((l) => [l.layer, l.bias, l.weightRatio, l.channels]));
       const file = path.join(setup.cacheDir, `run-${hashOf(setup.cacheKey, choice, String(seed), setup.wholeGraph ? 'whole' : 'cut')}.json`);
+      // A cached result carries its own `before`; a fresh one takes the shared baseline.
       tasks.push({ key: s.key, scheme: s.scheme, seed, file });
     }
   }
+  const before = await baseline(setup, stats);
   const got = new Map<Task, { before: number; after: number; cached: boolean }>();
   let done = 0;
   const pending: Task[] = [];
@@ -221,8 +241,8 @@ export async function measureSchemes(setup: MeasureSetup, schemes: { key: string
     const samples = packSamples({ x: order.map((i) => a.x[i]), y: order.map((i) => a.y[i]) }, { x: a.heldX, y: setup.held.y }, a.x[0].length);
     const r = await runProject(path.join(setup.workDir, `w${w}`), specFor(setup, sq, t.scheme, samples, a.heldX.length, setup.steps, t.seed), false);
     const evals = r.events.filter((e) => e.event === 'eval');
-    if (evals.length < 2) throw new TinytrainError(`analysis run for ${t.key} printed ${evals.length} evaluations`, 'E_ANALYZE');
-    const res = { before: evals[0].accuracy as number, after: evals[evals.length - 1].accuracy as number };
+    if (evals.length < 1) throw new TinytrainError(`analysis run for ${t.key} printed no evaluation`, 'E_ANALYZE');
+    const res = { before, after: evals[evals.length - 1].accuracy as number };
     writeAtomic(t.file, JSON.stringify(res));
     got.set(t, { ...res, cached: false });
     stats.runs++;

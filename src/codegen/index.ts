@@ -15,6 +15,8 @@ export interface TrainingOptions {
   lr: number;
   cosine: boolean;
   seed: number;
+  /** Evaluate before training (default true); the analysis knows its baseline already. */
+  evalAtStart?: boolean;
 }
 
 export interface CodegenInput {
@@ -56,6 +58,7 @@ export function generateProject(input: CodegenInput): GeneratedProject {
     evalSamples: input.evalSamples,
     boardString: cStringLiteral(board.id),
     trainSteps: tg.updated.length ? training.steps : 0,
+    evalAtStart: training.evalAtStart === false && tg.updated.length ? 0 : 1,
     evalEvery: training.evalEvery,
     lr: cFloat(training.lr),
     cosine: training.cosine ? 1 : 0,

@@ -15,7 +15,7 @@ import { chooseSchedule } from './schedule';
 import { analyzePrepared, AnalysisProtocol, ANALYSIS_DEFAULTS } from './analyze';
 import { resolveScheme, schemeSummary } from '../sparse';
 import { Rounding } from '../ir/train';
-import { GeneratedProject, generateProject } from '../codegen';
+import { GeneratedProject, generateProject, TrainingOptions } from '../codegen';
 import { loadBoard } from '../boards';
 import { VERSION } from '../version';
 import { PACKAGE_ROOT } from '../paths';
@@ -148,7 +148,7 @@ export interface ProjectSpec {
   board: Board;
   samples: Buffer;
   evalSamples: number;
-  training: { steps: number; evalEvery: number; lr: number; cosine: boolean; seed: number };
+  training: TrainingOptions;
   rounding: Rounding;
   tiling: 'auto' | 'off' | 'always';
   inPlace?: boolean;

@@ -47,39 +47,72 @@ export interface ScheduleChoice {
  * SRAM minus everything else).
  */
 export function chooseSchedule(g: QGraph, scheme: Scheme, opts: ScheduleOptions, arenaLimit: (tg: TrainGraph) => number): ScheduleChoice {
+  const plans = new Map<TrainGraph, Plan>();
+  const planned = (tg: TrainGraph): Plan => {
+    let p = plans.get(tg);
+    if (!p) { p = planMemory(trainSchedule(tg)); plans.set(tg, p); }
+    return p;
+  };
+  const r = pickSchedule(g, scheme, opts, arenaLimit, (tg) => planned(tg).arenaBytes);
+  return { train: r.train, plan: planned(r.train), untiledArena: r.untiledArena, naiveLowerBound: r.naiveLowerBound, reordered: r.reordered };
+}
+
+/**
+ * The same choices as chooseSchedule with every arena taken at its lower bound (no offsets
+ * are planned): what a search over many schemes can afford. The planner reaches the bound
+ * on every model of the zoo; gen plans the chosen scheme for real.
+ */
+export function estimateSchedule(g: QGraph, scheme: Scheme, opts: ScheduleOptions, arenaLimit: (tg: TrainGraph) => number): { train: TrainGraph; arenaBytes: number } {
+  const r = pickSchedule(g, scheme, opts, arenaLimit, (tg) => planLowerBound(trainSchedule(tg)));
+  return { train: r.train, arenaBytes: r.arena };
+}
+
+interface Picked { train: TrainGraph; arena: number; untiledArena: number }
+
+function pickSchedule(g: QGraph, scheme: Scheme, opts: ScheduleOptions, arenaLimit: (tg: TrainGraph) => number, measure: (tg: TrainGraph) => number): Picked & { naiveLowerBound: number; reordered: boolean } {
   const naive = buildTrainGraph(g, scheme, { rounding: opts.rounding });
   const naiveLowerBound = planLowerBound(trainSchedule(naive));
   const reordered = opts.reorder === false ? null : memoryAwareOrder(g);
   const streamed = (tg: TrainGraph): TrainGraph => (opts.stream === false ? tg : streamBackward(tg));
   const orders = [naive, ...(reordered ? [buildTrainGraph(reordered, scheme, { rounding: opts.rounding })] : [])].map(streamed);
-  let best: ScheduleChoice | undefined;
+  let best: (Picked & { naiveLowerBound: number; reordered: boolean }) | undefined;
   orders.forEach((tg, i) => {
-    const c = chooseTiling(tg, opts.tiling, arenaLimit(tg), opts.inPlace !== false);
-    if (!best || c.plan.arenaBytes < best.plan.arenaBytes) best = { ...c, naiveLowerBound, reordered: i > 0 };
+    const c = pickTiling(tg, opts.tiling, arenaLimit(tg), opts.inPlace !== false, measure);
+    if (!best || c.arena < best.arena) best = { ...c, naiveLowerBound, reordered: i > 0 };
   });
   return best!;
 }
 
-function chooseTiling(train: TrainGraph, mode: TilingMode, arenaLimit: number, inPlace: boolean): Omit<ScheduleChoice, 'naiveLowerBound' | 'reordered'> {
+function pickTiling(train: TrainGraph, mode: TilingMode, arenaLimit: number, inPlace: boolean, measure: (tg: TrainGraph) => number): Picked {
   const finish = (tg: TrainGraph): TrainGraph => (inPlace ? inPlaceForward(tg) : tg);
   const whole = finish(train);
-  const plan = planMemory(trainSchedule(whole));
-  const untiled = { train: whole, plan, untiledArena: plan.arenaBytes };
-  if (mode === 'off' || (mode === 'auto' && plan.arenaBytes <= arenaLimit)) return untiled;
-  const scored: { tg: TrainGraph; lb: number; tiles: number }[] = [];
-  for (const cut of tilingCandidates(train)) {
+  const wholeArena = measure(whole);
+  const untiled = { train: whole, arena: wholeArena, untiledArena: wholeArena };
+  if (mode === 'off' || (mode === 'auto' && wholeArena <= arenaLimit)) return untiled;
+  type Scored = { tg: TrainGraph; lb: number; tiles: number };
+  const score = (cut: string, grid: [number, number]): Scored | null => {
+    const t = tilePrefix(train, cut, grid);
+    if (!t) return null;
+    const tg = finish(t);
+    return { tg, lb: planLowerBound(trainSchedule(tg)), tiles: grid[0] * grid[1] };
+  };
+  const cuts = tilingCandidates(train);
+  let best: Scored | undefined;
+  if (mode === 'auto') {
+    // The fewest tiles that fit: grid sizes in ascending order, every cut at each, up to
+    // the first size at which some cut fits; of those, the smallest.
     for (const grid of GRIDS) {
-      const t = tilePrefix(train, cut, grid);
-      if (!t) continue;
-      const tg = finish(t);
-      scored.push({ tg, lb: planLowerBound(trainSchedule(tg)), tiles: grid[0] * grid[1] });
+      const fitting = cuts.map((cut) => score(cut, grid)).filter((x): x is Scored => x !== null && x.lb <= arenaLimit);
+      if (fitting.length) { best = fitting.sort((a, b) => a.lb - b.lb)[0]; break; }
     }
   }
-  if (scored.length === 0) return untiled;
-  const bySize = (a: { lb: number; tiles: number }, b: { lb: number; tiles: number }): number => a.lb - b.lb || a.tiles - b.tiles;
-  const fitting = scored.filter((s) => s.lb <= arenaLimit).sort((a, b) => a.tiles - b.tiles || a.lb - b.lb);
-  const best = mode === 'auto' && fitting.length ? fitting[0] : [...scored].sort(bySize)[0];
-  const tiledPlan = planMemory(trainSchedule(best.tg));
-  if (mode === 'auto' && tiledPlan.arenaBytes >= plan.arenaBytes) return untiled;
-  return { train: best.tg, plan: tiledPlan, untiledArena: plan.arenaBytes };
+  if (!best) {
+    // Nothing fits (or 'always'): the smallest.
+    const all = cuts.flatMap((cut) => GRIDS.map((grid) => score(cut, grid))).filter((x): x is Scored => x !== null);
+    if (all.length === 0) return untiled;
+    best = all.sort((a, b) => a.lb - b.lb || a.tiles - b.tiles)[0];
+  }
+  const arena = measure(best.tg);
+  if (mode === 'auto' && arena >= wholeArena) return untiled;
+  return { train: best.tg, arena, untiledArena: wholeArena };
 }
