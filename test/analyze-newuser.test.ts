@@ -102,7 +102,7 @@ describe('a new user: unseen model and data through analyze and gen --scheme aut
 
     const scheme = path.join(tmp, 'an', 'scheme.json');
     const [out, analysisSecs] = timed(() => tt(['analyze', ...user, '--budget', String(budget), '--train-samples', '150', '--held-out', '150',
-      '--seeds', '1', '--jobs', '1', '--out', scheme, '--json']));
+      '--seeds', '1', '--out', scheme, '--json']));
     const a = lastJson<{ chosen: { sramBytes: number } }>(out);
     assert.ok(a.chosen.sramBytes <= budget, `chosen scheme needs ${a.chosen.sramBytes} B > budget ${budget} B`);
     assert.ok(fs.existsSync(scheme), 'scheme file');
@@ -127,8 +127,8 @@ describe('a new user: unseen model and data through analyze and gen --scheme aut
   it('gen --scheme auto runs the analysis itself and generates within the budget', function () {
     if (!budget) this.skip();
     const o3 = path.join(tmp, 'o3');
-    const [out, secs] = timed(() => tt(['gen', ...user, '--scheme', 'auto', '--budget', String(budget), '--steps', '50', '--train-samples', '300',
-      '--eval-samples', '100', '--out', o3, '--json']));
+    const [out, secs] = timed(() => tt(['gen', ...user, '--scheme', 'auto', '--budget', String(budget), '--analysis-samples', '100', '--analysis-seeds', '1',
+      '--steps', '50', '--train-samples', '300', '--eval-samples', '100', '--out', o3, '--json']));
     const g = lastJson<{ memory: { sram_total_bytes: number } }>(out);
     assert.ok(fs.existsSync(path.join(o3, 'analysis', 'scheme.json')), 'o3/analysis/scheme.json');
     assert.ok(g.memory.sram_total_bytes <= budget, `auto plan ${g.memory.sram_total_bytes} B > budget ${budget} B`);

@@ -5,6 +5,8 @@ import { DEFAULT_DATA, DEFAULT_LR, DEFAULT_ROUNDING, DEFAULT_TRAIN_SAMPLES, gen 
 import { Rounding } from '../ir/train';
 import { buildProject, emulateProject, EmulateSummary } from '../pipeline/run';
 import { analyzeCommand, AnalysisProtocol, ANALYSIS_DEFAULTS } from '../pipeline/analyze';
+import { formatInspectReport, inspectModel, InspectReport } from '../pipeline/inspect';
+import { FLASH_EXIT, planFlash, PROBES, runFlash } from '../pipeline/flash';
 import { makeProgress } from './progress';
 import { VERSION } from '../version';
 import { EXIT, reportError } from './errors';
@@ -52,13 +54,19 @@ export async function main(argv: string[]): Promise<void> {
         .option('budget', { type: 'string', describe: 'SRAM budget (bytes, or e.g. 128KB): fail when the plan needs more' })
         .option('invert', { type: 'boolean', default: false, describe: 'invert uint8 samples (255 - raw): a domain shift to adapt to' })
         .option('print-logits', { type: 'boolean', default: false, describe: 'firmware prints every sample\'s int8 logits' })
+        .option('analysis-samples', { type: 'number', describe: `with --scheme auto: training-split samples the analysis trains on, and as many held out (default ${ANALYSIS_DEFAULTS.trainSamples})` })
+        .option('analysis-seeds', { type: 'string', describe: `with --scheme auto: seeds averaged per measurement (default ${ANALYSIS_DEFAULTS.seeds.join(',')})` })
+        .option('analysis-jobs', { type: 'number', describe: 'with --scheme auto: parallel analysis runs (default: the number of CPUs)' })
         .example('$0 gen --board stm32f746 --out out', 'bundled model and Fashion-MNIST')
         .example('$0 gen --scheme bias+last:2 --lr 0.01 --epochs 1 --eval-every 250 --out out', 'train on the device')
         .example('$0 gen --model net.onnx --data ./npy --mean 0.286 --std 0.353 --out out', 'your own model and data')
         .example('$0 gen --scheme auto --budget 64KB --invert --out out', 'analyze, then train the best scheme that fits 64 KB'),
       async (a) => {
         const r = await gen({
-          analysis: a.scheme === 'auto' ? analysisProgress(a.quiet || a.json) : undefined,
+          analysis: a.scheme === 'auto' ? {
+            ...analysisProgress(a.quiet || a.json), trainSamples: a['analysis-samples'], heldOut: a['analysis-samples'],
+            seeds: numberList(a['analysis-seeds']), jobs: a['analysis-jobs'],
+          } : undefined,
           model: a.model, data: a.data, board: a.board, scheme: a.scheme, out: a.out,
           evalSamples: a['eval-samples'], calibSamples: a['calib-samples'],
           scale: a.scale, mean: numberList(a.mean), std: numberList(a.std), printLogits: a['print-logits'],
@@ -137,12 +145,55 @@ export async function main(argv: string[]): Promise<void> {
         else if (!a.quiet) process.stdout.write(humanSummary(r));
         code = r.exit_code;
       })
+      .command('inspect [model]', 'show a model\'s shapes, ops, parameters and MACs, and the memory of training it on a board (no data needed, nothing written)', (y) => y
+        .positional('model', { type: 'string', describe: 'ONNX model (default: the bundled Fashion-MNIST CNN)' })
+        .option('board', { type: 'string', default: DEFAULT_BOARD, describe: 'target board (see `tinytrain boards`)' })
+        .example('$0 inspect net.onnx', 'ops, totals, trainable layers, SRAM of the none/bias/full schemes on the stm32f746')
+        .example('$0 inspect net.onnx --board mps2-an386 --json', 'the same as one JSON object on the last stdout line')
+        .example('$0 inspect net.onnx --quiet', 'one summary line; exit 0 when tinytrain supports the model'),
+      (a) => {
+        const r = inspectModel(a.model, a.board);
+        if (a.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+        else if (a.quiet) process.stdout.write(inspectSummary(r));
+        else process.stdout.write(formatInspectReport(r));
+      })
+      .command('flash <out>', 'write a project\'s board build (build/firmware.elf or .bin) to the board through a debug probe', (y) => y
+        .positional('out', { type: 'string', demandOption: true, describe: 'project folder written by gen and built with --target board' })
+        .option('probe', { choices: PROBES, demandOption: true, describe: 'openocd (ST-LINK interface), stlink (st-flash) or pyocd' })
+        .option('dry-run', { type: 'boolean', default: false, describe: 'print the command instead of running it' })
+        .option('probe-target', { type: 'string', describe: 'OpenOCD target config or pyOCD target name (default: derived from the board)' })
+        .example('$0 build out --target board && $0 flash out --probe stlink', 'build for the real board, then flash it with st-flash')
+        .example('$0 flash out --probe openocd --dry-run', 'print the exact OpenOCD command and where to run it')
+        .example('$0 flash out --probe pyocd --json', 'flash; the last stdout line is a JSON summary')
+        .epilog(`exit codes: 0 flashed (or --dry-run); 1 nothing right to flash (one error line); 2 usage; ${FLASH_EXIT.toolMissing} the tool is not on PATH (the command to run is printed); otherwise the tool's own exit code`),
+      (a) => {
+        const opts = { dryRun: a['dry-run'], probeTarget: a['probe-target'], output: a.json ? 'stderr' as const : a.quiet ? 'quiet' as const : 'inherit' as const };
+        const plan = planFlash(a.out, a.probe, opts);
+        const chatty = !a.quiet && !a.json;
+        if (a['dry-run'] || !plan.toolPath) {
+          if (chatty) process.stderr.write(plan.toolPath ? 'tinytrain: dry run; to flash, run:\n' : `tinytrain: ${plan.tool} is not installed; to flash, run:\n`);
+          if (!a.json) process.stdout.write(`${plan.shell}\n`);
+        } else if (chatty) process.stderr.write(`tinytrain: running ${plan.shell}\n`);
+        const r = runFlash(plan, opts);
+        if (r.ran && r.exitCode !== 0 && !a.quiet) process.stderr.write(`tinytrain: ${plan.tool} exited with code ${r.exitCode}\n`);
+        if (a.json) {
+          process.stdout.write(`${JSON.stringify({
+            probe: r.probe, tool: r.tool, tool_path: r.toolPath, installed: r.toolPath !== null, board: r.board, artifact: r.artifact,
+            cwd: r.cwd, command: r.command, shell: r.shell, dry_run: a['dry-run'], ran: r.ran, exit_code: r.exitCode,
+          })}\n`);
+        }
+        code = r.exitCode;
+      })
       .command('boards', 'list the supported boards', () => undefined, (a) => {
         const boards = listBoards();
         if (a.json) process.stdout.write(`${JSON.stringify(boards.map((b) => ({ id: b.id, name: b.name, cpu: b.cpu, flash: b.memory.flash.size, sram: b.memory.sram.size, emulator: b.emulator?.qemu_machine ?? null })))}\n`);
         else for (const b of boards) process.stdout.write(`${b.id.padEnd(14)} ${b.name}${b.emulator ? `  [emulated: ${b.emulator.qemu_machine}]` : ''}\n`);
       })
-      .demandCommand(1, 'give a command: gen, analyze, build, emulate, boards')
+      .example('$0 inspect net.onnx', 'ops, MACs and the SRAM of training it, without data')
+      .example('$0 gen --model net.onnx --data ./npy --scheme bias+last:2 --out out', 'generate a training firmware project')
+      .example('$0 build out && $0 emulate out', 'build it and train it in QEMU')
+      .example('$0 build out --target board && $0 flash out --probe stlink', 'build it for the real board and flash it')
+      .demandCommand(1, 'give a command: gen, analyze, inspect, build, emulate, flash, boards')
       .fail((msg, err) => {
         if (err) throw err;
         process.stderr.write(`tinytrain: usage error: ${msg}\nRun 'tinytrain --help' for usage.\n`);
@@ -158,6 +209,12 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 class UsageHandled extends Error {}
+
+/** inspect --quiet: one line. */
+function inspectSummary(r: InspectReport): string {
+  const mem = r.memory.map((m) => `${m.scheme} ${m.sramBytes} B${m.fits ? '' : ' (does not fit)'}`).join(', ');
+  return `${r.model.name}: ${r.totals.ops} ops, ${r.totals.params} parameters, ${r.totals.macs} MACs; SRAM on ${r.board.id}: ${mem}\n`;
+}
 
 /** The analysis protocol's progress reporting: a bar on a terminal, plain lines elsewhere. */
 function analysisProgress(quiet: boolean): AnalysisProtocol {
