@@ -109,8 +109,10 @@ describe('contribution analysis', function () {
     const r1 = await analyzeCommand(opts);
     const first = Date.now() - t0;
     for (const f of r1.files) assert.ok(fs.existsSync(f), f);
+    // The written report holds no wall times: the same inputs give the same files.
+    const written = fs.readFileSync(r1.files[1], 'utf8');
     assert.ok(r1.report.chosen.sramBytes <= 24 * 1024);
-    assert.ok(r1.report.timing.runs > 10 && r1.report.timing.cachedRuns === 0);
+    assert.ok(r1.report.timing!.runs > 10 && r1.report.timing!.cachedRuns === 0);
     assert.ok((r1.report.candidates ?? []).length >= 1);
     assert.equal(r1.report.chosen.measuredGain, Math.max(...(r1.report.candidates ?? []).map((c) => c.measuredGain)));
     // The scheme file is an ordinary scheme: gen plans it within the budget.
@@ -120,9 +122,11 @@ describe('contribution analysis', function () {
     const t1 = Date.now();
     const r2 = await analyzeCommand(opts);
     const second = Date.now() - t1;
-    assert.equal(r2.report.timing.runs, 0);
-    assert.ok(r2.report.timing.cachedRuns > 10);
+    assert.equal(r2.report.timing!.runs, 0);
+    assert.ok(r2.report.timing!.cachedRuns > 10);
     assert.deepEqual(r2.report.chosen.config, r1.report.chosen.config);
+    for (const f of r2.files.slice(1)) assert.equal(fs.readFileSync(f, 'utf8'), f === r2.files[1] ? written : fs.readFileSync(f, 'utf8'));
+    assert.ok(!fs.existsSync(path.join(tmp, 'an', '.tinytrain-cache', 'work')), 'worker projects are removed');
     assert.ok(second * 3 < first, `second run ${second} ms vs first ${first} ms`);
   });
 

@@ -16,7 +16,7 @@ import { VERSION } from '../version';
 import { schemeCost, SchemeCost } from './costs';
 import { hashOf, measureSchemes, Samples } from './measure';
 import { renderAnalysisHtml } from './plot';
-import { configKey, emptyConfig, predictedGain, searchScheme, tradeoffFrontier } from './search';
+import { configKey, emptyConfig, predictedGain, searchScheme } from './search';
 import { AnalysisReport, Config, GainTable, LayerGain, WEIGHT_RATIOS, WeightRatio } from './types';
 
 export interface AnalyzeOptions {
@@ -163,17 +163,21 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   // 2. Costs, from the real planner; one cache for the search and the report.
   const tSearch = Date.now();
   const costCache = new Map<string, SchemeCost>();
+  const configOf = new Map<string, Config>();
   const costOfConfig = (c: Config): SchemeCost => {
     const key = configKey(c);
     let v = costCache.get(key);
     if (!v) {
+      configOf.set(key, c);
       v = schemeCost(q, schemeFromChoices('candidate', q, configChoices(c, L)), board, opts.rounding, budget, false);
       costCache.set(key, v);
     }
     return v;
   };
   const costs: AnalysisReport['costs'] = [...layerOption.entries()].map(([key, o]) => {
-    const c = schemeCost(q, options.find((x) => x.key === key)!.scheme, board, opts.rounding, budget, false);
+    const c = o.option === 'bias'
+      ? schemeCost(q, options.find((x) => x.key === key)!.scheme, board, opts.rounding, budget, false)
+      : costOfConfig({ biasLastK: 0, ratios: infos.map((x) => (x.index === o.layer.index ? o.option as Ratio : 0)) });
     return { layer: o.layer.name, index: o.layer.index, option: o.option, sramBytes: c.sramBytes, instructions: c.instructions };
   });
   const none = costOfConfig(emptyConfig(L));
@@ -183,9 +187,11 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   // 3. Search.
   const memory = (c: Config): number => costOfConfig(c).sramBytes;
   const time = (c: Config): number => costOfConfig(c).instructions;
-  const chosen = searchScheme(table, memory, { budget, timeBudget: opts.timeBudget, time: opts.timeBudget ? time : undefined });
+  const chosen = searchScheme(table, memory, { budget, timeBudget: opts.timeBudget, time: opts.timeBudget ? time : undefined, maxEvaluations: 250 });
+  // The trade-off curve from every config the search planned (no further planning: on a
+  // large model each plan takes a good part of a second).
   const budgets = Array.from({ length: 9 }, (_, i) => Math.round(none.sramBytes + ((Math.min(full.sramBytes, board.memory.sram.size) - none.sramBytes) * (i + 1)) / 9));
-  const frontier = tradeoffFrontier(table, memory, [...new Set([...budgets, budget])].sort((a, b) => a - b));
+  const frontier = frontierOf(table, costCache, configOf, [...new Set([...budgets, budget])].sort((a, b) => a - b));
   const searchMs = Date.now() - tSearch;
   const name = `auto-${Math.round(budget / 1024)}KB`;
   log(`analysis: search chose ${describe(chosen.config, infos)}: predicted +${(100 * chosen.predictedGain).toFixed(1)} points, ${chosen.sramBytes} B of ${budget} B (${chosen.method}, ${chosen.evaluated} plans)`);
@@ -246,14 +252,28 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   const description = `tinytrain ${VERSION} analyze: budget ${budget} B on ${board.id}; predicted gain ${(100 * predicted).toFixed(1)} points, measured ${(100 * measuredGain).toFixed(1)} on ${held.x.length} held-out samples`;
   const files = [
     [path.resolve(opts.schemeFile), schemeJson(scheme, description)],
-    [path.join(dir, `${base}.analysis.json`), `${JSON.stringify(report, null, 2)}\n`],
-    [path.join(dir, `${base}.analysis.html`), renderAnalysisHtml(report)],
+    [path.join(dir, `${base}.analysis.json`), `${JSON.stringify({ ...report, timing: undefined }, null, 2)}\n`],
+    [path.join(dir, `${base}.analysis.html`), renderAnalysisHtml({ ...report, timing: undefined })],
   ] as const;
+  // The cache keeps results, not the worker projects.
+  fs.rmSync(setup.workDir, { recursive: true, force: true });
   for (const [f, content] of files) {
     fs.mkdirSync(path.dirname(f), { recursive: true });
     fs.writeFileSync(f, content);
   }
   return { report, scheme, files: files.map(([f]) => f) };
+}
+
+/** The best planned config at each budget (by predicted gain, then fewer bytes). */
+function frontierOf(table: GainTable, costs: Map<string, SchemeCost>, configs: Map<string, Config>, budgets: number[]): AnalysisReport['frontier'] {
+  const planned = [...costs.entries()].map(([key, c]) => ({ config: configs.get(key)!, sramBytes: c.sramBytes, gain: predictedGain(table, configs.get(key)!) }))
+    .filter((p): p is { config: Config; sramBytes: number; gain: number } => p.gain !== null);
+  const out: AnalysisReport['frontier'] = [];
+  for (const b of budgets) {
+    const fit = planned.filter((p) => p.sramBytes <= b).sort((x, y) => y.gain - x.gain || x.sramBytes - y.sramBytes);
+    if (fit.length) out.push({ budget: b, sramBytes: fit[0].sramBytes, predictedGain: fit[0].gain, config: fit[0].config });
+  }
+  return out;
 }
 
 export function describe(c: Config, infos: LayerInfo[]): string {

@@ -158,6 +158,7 @@ async function prefixActivations(setup: MeasureSetup, cuts: Cut[], stats: Measur
       out.set(cut.at, { x: xs.slice(0, nTrain), y: setup.train.y, heldX: xs.slice(nTrain) });
     } else todo.push(cut);
   }
+  let done = 0;
   await pool(todo, setup.jobs, async (cut, w) => {
     const q = prefixGraph(setup.qgraph, cut);
     const len = q.tensors[cut.tensor].shape.reduce((a, b) => a * b, 1);
@@ -182,6 +183,7 @@ async function prefixActivations(setup: MeasureSetup, cuts: Cut[], stats: Measur
     writeAtomic(path.join(setup.cacheDir, `act-${hashOf(setup.cacheKey, cut.tensor)}.bin`), buf);
     stats.prefixRuns++;
     out.set(cut.at, { x: xs.slice(0, nTrain), y: setup.train.y, heldX: xs.slice(nTrain) });
+    setup.onRun?.(++done, todo.length, `frozen layers up to ${cut.tensor}`);
   });
   return out;
 }

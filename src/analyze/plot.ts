@@ -363,7 +363,7 @@ tr.chosen td{background:#fdf1e6}
 function facts(r: AnalysisReport): string {
   const p = r.protocol ?? ({} as AnalysisReport['protocol']);
   const c = r.chosen ?? ({} as AnalysisReport['chosen']);
-  const t = r.timing ?? ({} as AnalysisReport['timing']);
+  const t = r.timing ?? { totalMs: 0, measureMs: 0, searchMs: 0, runs: 0, cachedRuns: 0 };
   const budget = Math.max(0, fin(r.budget));
   const sram = Math.max(0, fin(c.sramBytes));
   const seeds = (Array.isArray(p.seeds) ? p.seeds : []).map((s) => String(fin(s))).join(', ');
@@ -384,8 +384,8 @@ function facts(r: AnalysisReport): string {
     ['Gain', esc(gains)],
     ['SRAM', `<span class="${fits ? 'ok' : 'over'}">${esc(sramText)}</span>${esc(instr)}`],
     ['Search', esc(`${String(c.method ?? '')}, ${fmtInt(fin(c.evaluated))} configs evaluated`)],
-    ['Time', esc(`${fmtMs(fin(t.totalMs))} in all: measuring ${fmtMs(fin(t.measureMs))}, search ${fmtMs(fin(t.searchMs))}; `
-      + `${fmtInt(fin(t.runs))} runs, ${fmtInt(fin(t.cachedRuns))} from the cache`)],
+    ...(r.timing ? [['Time', esc(`${fmtMs(fin(t.totalMs))} in all: measuring ${fmtMs(fin(t.measureMs))}, search ${fmtMs(fin(t.searchMs))}; `
+      + `${fmtInt(fin(t.runs))} runs, ${fmtInt(fin(t.cachedRuns))} from the cache`)] as [string, string]] : []),
   ];
   return `<dl class="facts">\n${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('\n')}\n</dl>\n`;
 }

@@ -83,5 +83,6 @@ export interface AnalysisReport {
   chosen: SearchResult & { scheme: string; measuredGain?: number };
   /** Configs trained to decide the winner: predicted (additive) vs measured gain. */
   candidates?: { config: Config; predictedGain: number; measuredGain: number; sramBytes: number; source: 'search' | 'frontier' | 'single option' }[];
-  timing: { totalMs: number; measureMs: number; searchMs: number; runs: number; cachedRuns: number };
+  /** Wall times and cache use of this run: printed, not written (the files stay reproducible). */
+  timing?: { totalMs: number; measureMs: number; searchMs: number; runs: number; cachedRuns: number };
 }
