@@ -242,14 +242,19 @@ function frontierChart(r: AnalysisReport): Svg {
   const chosenX = Math.max(0, fin(r.chosen?.sramBytes));
   const chosenV = fin(r.chosen?.predictedGain) * 100;
   const measured = isNum(r.chosen?.measuredGain) ? r.chosen.measuredGain * 100 : undefined;
+  // Every config trained to decide the winner, at its measured gain: how far the sum of
+  // single gains (the frontier) is from what a combination really gives.
+  const cands = (Array.isArray(r.candidates) ? r.candidates : [])
+    .filter((c) => isNum(c.measuredGain) && isNum(c.sramBytes))
+    .map((c) => ({ x: Math.max(0, c.sramBytes), v: c.measuredGain * 100, p: fin(c.predictedGain) * 100, source: String(c.source ?? '') }));
 
-  const xs = [...pts.map((p) => p.x), budget, none, full, chosenX];
+  const xs = [...pts.map((p) => p.x), ...cands.map((c) => c.x), budget, none, full, chosenX];
   let xlo = Math.min(...xs), xhi = Math.max(...xs);
   if (xhi - xlo < 1) { xlo -= 512; xhi += 512; }
   const padX = (xhi - xlo) * 0.04;
   xlo = Math.max(0, xlo - padX);
   xhi += padX;
-  const vs = [0, ...pts.map((p) => p.v), chosenV, ...(fullGain === undefined ? [] : [fullGain]), ...(measured === undefined ? [] : [measured])];
+  const vs = [0, ...pts.map((p) => p.v), ...cands.map((c) => c.v), chosenV, ...(fullGain === undefined ? [] : [fullGain]), ...(measured === undefined ? [] : [measured])];
   let ylo = Math.min(...vs), yhi = Math.max(...vs);
   if (yhi - ylo < 1e-6) { ylo -= 1; yhi += 1; }
   const padY = (yhi - ylo) * 0.08;
@@ -278,6 +283,9 @@ function frontierChart(r: AnalysisReport): Svg {
     step = `<path class="step" d="${d}"/>`;
   }
   const dots = pts.map((p) => `<circle class="pt" data-i="${p.i}" cx="${px(sx(p.x))}" cy="${px(sy(p.v))}" r="4.5"><title>${esc(`${fmtPoints(p.v / 100)} points with ${fmtBytes(p.x)} of SRAM (search budget ${fmtBytes(p.budget)})`)}</title></circle>`);
+
+  const candMarks = cands.map((c) => `<path class="cand" d="M${px(sx(c.x) - 4)} ${px(sy(c.v) - 4)}L${px(sx(c.x) + 4)} ${px(sy(c.v) + 4)}M${px(sx(c.x) - 4)} ${px(sy(c.v) + 4)}L${px(sx(c.x) + 4)} ${px(sy(c.v) - 4)}">`
+    + `<title>${esc(`${c.source}: ${fmtPoints(c.v / 100)} points measured (${fmtPoints(c.p / 100)} predicted) with ${fmtBytes(c.x)}`)}</title></path>`);
 
   const budgetX = sx(budget);
   const budgetLabelEnd = budgetX > right - 120;
@@ -316,6 +324,7 @@ function frontierChart(r: AnalysisReport): Svg {
     + (measured !== undefined ? `<path class="measured" d="M${lx} ${FR.top + 78}H${lx + 12}M${lx + 6} ${FR.top + 72}V${FR.top + 84}"/><text x="${lx + 18}" y="${FR.top + 82}">chosen (measured)</text>` : '')
     + `<rect class="ref" x="${lx + 1}" y="${FR.top + 97}" width="10" height="10"/><text x="${lx + 18}" y="${FR.top + 106}">reference</text>`
     + `<line class="budget-line" x1="${lx}" x2="${lx + 12}" y1="${FR.top + 126}" y2="${FR.top + 126}"/><text x="${lx + 18}" y="${FR.top + 130}">SRAM budget</text>`
+    + (cands.length ? `<path class="cand" d="M${lx + 2} ${FR.top + 146}L${lx + 10} ${FR.top + 154}M${lx + 2} ${FR.top + 154}L${lx + 10} ${FR.top + 146}"/><text x="${lx + 18}" y="${FR.top + 154}">candidate (measured)</text>` : '')
     + `</g>`;
 
   return {
@@ -323,10 +332,10 @@ function frontierChart(r: AnalysisReport): Svg {
     body: `<g class="grid">${grid}</g>\n<g class="ticks">${tickLabels}</g>\n`
       + `<line class="zero-line" x1="${FR.left}" x2="${right}" y1="${px(sy(0))}" y2="${px(sy(0))}"/>\n`
       + `<g id="budget">${budgetLine}</g>\n<g id="reference">${refs.join('')}</g>\n`
-      + `<g id="frontier-line">${step}</g>\n<g id="frontier">\n${dots.join('\n')}\n</g>\n<g id="chosen">${chosen}</g>\n${empty}`
+      + `<g id="frontier-line">${step}</g>\n<g id="frontier">\n${dots.join('\n')}\n</g>\n<g id="candidates">${candMarks.join('')}</g>\n<g id="chosen">${chosen}</g>\n${empty}`
       + `<rect class="frame" x="${FR.left}" y="${FR.top}" width="${FR.plotW}" height="${FR.plotH}"/>\n`
       + `<text class="axis" x="${px(FR.left + FR.plotW / 2)}" y="${bottom + 40}" text-anchor="middle">SRAM of the firmware</text>\n`
-      + `<text class="axis" x="16" y="${px(FR.top + FR.plotH / 2)}" text-anchor="middle" transform="rotate(-90 16 ${px(FR.top + FR.plotH / 2)})">predicted gain (points)</text>\n`
+      + `<text class="axis" x="16" y="${px(FR.top + FR.plotH / 2)}" text-anchor="middle" transform="rotate(-90 16 ${px(FR.top + FR.plotH / 2)})">gain (points): predicted, or measured (x)</text>\n`
       + `${legend}\n`,
   };
 }
@@ -358,7 +367,8 @@ ul.legend li{display:flex;align-items:center;gap:6px}.sw{display:inline-block;wi
 table{border-collapse:collapse;margin:6px 0}th,td{padding:3px 10px;border-bottom:1px solid #e6e9ef;text-align:left;vertical-align:top}
 th{background:#f4f6f9;font-weight:600}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.chosen td{background:#fdf1e6}
-.ok{color:#1e7b34}.over{color:#b3261e;font-weight:600}`;
+.ok{color:#1e7b34}.over{color:#b3261e;font-weight:600}
+.cand{stroke:#6b7280;stroke-width:1.5;fill:none}`;
 
 function facts(r: AnalysisReport): string {
   const p = r.protocol ?? ({} as AnalysisReport['protocol']);
