@@ -53,4 +53,18 @@ void tt_platform_set_args(int argc, char **argv);
 #define TT_NOINIT __attribute__((section(".noinit")))
 #endif
 
+/* The section of the arena and of its canary (model.c), which must be adjacent: on the
+ * device .noinit, on the host one named .bss section of their own. */
+#if defined(TT_PLATFORM_HOST)
+#define TT_ARENA_SECTION __attribute__((section(".bss.tt_arena")))
+#else
+#define TT_ARENA_SECTION TT_NOINIT
+#endif
+
+/* Test builds only: fault injection called in the middle of every training step
+ * (runtime/src/tt_test_hooks.c, docs/FIRMWARE-PROJECT.md "Test hooks"). */
+#if defined(TT_TEST_CORRUPT_ARENA) || defined(TT_TEST_FAULT)
+void tt_test_hook(void);
+#endif
+
 #endif

@@ -46,8 +46,22 @@ export interface GeneratedProject {
   report: Record<string, unknown>;
 }
 
+/** The arena canary right after the arena (TT_ARENA_GUARD_BYTES in templates/model.h.hbs):
+ * a static outside the arena, so memory.sram_plan counts it in runtime_state. */
+const ARENA_GUARD_BYTES = 16;
+
 /** Rough code size of the runtime and main program, until `build` measures the ELF. */
 const CODE_ESTIMATE_BYTES = 16 * 1024;
+
+/**
+ * The options as report.json records them. report.json must be byte-identical for the same
+ * inputs and options wherever the project is generated (docs/FIRMWARE-PROJECT.md,
+ * "Reproducible outputs"), so the output folder is left out (it is where report.json is), and
+ * so are callbacks. Inputs (model, data) keep the paths they were given.
+ */
+function recordedOptions(options: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(options).filter(([k, v]) => k !== 'out' && typeof v !== 'function'));
+}
 
 export function generateProject(input: CodegenInput): GeneratedProject {
   const { train: tg, plan, board, training } = input;
@@ -74,7 +88,7 @@ export function generateProject(input: CodegenInput): GeneratedProject {
   const flashTotal = model.constBytes + model.trainableBytes + CODE_ESTIMATE_BYTES;
   const report = {
     tool: { name: 'tinytrain', version: input.version },
-    options: input.options,
+    options: recordedOptions(input.options),
     board: { id: board.id, name: board.name, cpu: board.cpu, flash_bytes: board.memory.flash.size, sram_bytes: board.memory.sram.size },
     model: {
       file: input.modelPath, name: g.name, input: { name: g.input, shape: inT.shape, scale: inT.scale, zero_point: inT.zeroPoint },
@@ -93,6 +107,7 @@ export function generateProject(input: CodegenInput): GeneratedProject {
     quantization: Object.values(g.tensors).map((t) => ({ tensor: t.name, shape: t.shape, scale: t.scale, zero_point: t.zeroPoint, min: t.min, max: t.max })),
     memory: {
       arena_bytes: plan.arenaBytes,
+      arena_guard_bytes: ARENA_GUARD_BYTES,
       lower_bound_bytes: plan.lowerBoundBytes,
       planner_strategy: plan.strategy,
       planner_search: input.plan.search ?? null,
