@@ -9,13 +9,15 @@ import { QGraph, QNode } from '../ir/qgraph';
 import { LayerUpdate, Scheme } from '../ir/scheme';
 import { Rounding, TrainBuffer, TrainGraph, TrainStep } from '../ir/train';
 import { clampBounds } from './clamp';
+import { escapeReservedNames } from './reserved';
 import { gradRule, GradContext } from './rules';
 
 export interface TrainOptions { rounding: Rounding }
 
 const elems = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 
-export function buildTrainGraph(g: QGraph, scheme: Scheme, opts: TrainOptions): TrainGraph {
+export function buildTrainGraph(graph: QGraph, scheme: Scheme, opts: TrainOptions): TrainGraph {
+  const g = escapeReservedNames(graph);
   const updates = new Map<string, LayerUpdate>();
   for (const l of scheme.layers) if (l.bias || l.weightRatio > 0) updates.set(l.layer, l);
   const producer = new Map<string, QNode>(g.nodes.map((n) => [n.output, n]));
