@@ -201,12 +201,14 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   //    protocol, and the best measured config wins; single options that fit (already
   //    measured) compete too.
   const proposals = new Map<string, Config>();
-  for (const c of [chosen.config, ...frontier.filter((f) => f.sramBytes <= budget).slice(-3).map((f) => f.config)]) proposals.set(configKey(c), c);
+  const trains = (c: Config): boolean => c.biasLastK > 0 || c.ratios.some((r) => r > 0);
+  for (const c of [chosen.config, ...frontier.filter((f) => f.sramBytes <= budget).slice(-3).map((f) => f.config)]) if (trains(c)) proposals.set(configKey(c), c);
   const proposed = [...proposals.values()];
   const verify = await measureSchemes(setup, proposed.map((c, i) => ({ key: `proposal ${i}`, scheme: schemeFromChoices(`proposal ${i}`, q, configChoices(c, L)) })));
   const candidates: AnalysisReport['candidates'] = proposed.map((c, i) => ({
     config: c, predictedGain: predictedGain(table, c) ?? 0, measuredGain: verify.results.get(`proposal ${i}`)!.gain, sramBytes: memory(c), source: i === 0 ? 'search' : 'frontier',
   }));
+
   const single = (key: string, c: Config): void => {
     if (!measured.results.has(key) || proposals.has(configKey(c))) return;
     const bytes = memory(c);
@@ -216,6 +218,10 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     for (const r of WEIGHT_RATIOS) single(`${info.name} w${ratioKey(r)}`, { biasLastK: 0, ratios: infos.map((x) => (x.index === info.index ? r : 0)) });
   }
   for (const k of ks) single(`last ${k} biases`, { biasLastK: k, ratios: infos.map(() => 0 as Ratio) });
+  if (candidates.length === 0) {
+    const cheapest = Math.min(...costs.map((c) => c.sramBytes));
+    throw new TinytrainError(`no update fits the budget of ${budget} B: the cheapest option needs ${cheapest} B (${cheapest - budget} B over)`, 'E_BUDGET');
+  }
   candidates.sort((a, b) => b.measuredGain - a.measuredGain || a.sramBytes - b.sramBytes || configKey(a.config).localeCompare(configKey(b.config)));
   // The search costs arenas at their lower bound; the winner must fit as gen plans it.
   let best = candidates[0];

@@ -10,12 +10,13 @@ import { FLASH_EXIT, planFlash, PROBES, runFlash } from '../pipeline/flash';
 import { makeProgress } from './progress';
 import { VERSION } from '../version';
 import { EXIT, reportError } from './errors';
+import { TinytrainError } from '../errors';
 
 const numberList = (v: unknown): number[] | undefined => {
   if (v === undefined) return undefined;
   const parts = String(v).split(',').map((s) => s.trim()).filter((s) => s !== '');
   const nums = parts.map(Number);
-  if (nums.some((n) => !Number.isFinite(n))) throw new Error(`expected comma-separated numbers, got '${String(v)}'`);
+  if (nums.some((n) => !Number.isFinite(n))) throw new TinytrainError(`expected comma-separated numbers, got '${String(v)}'`, 'E_OPTION');
   return nums;
 };
 
@@ -119,9 +120,6 @@ export async function main(argv: string[]): Promise<void> {
       .command('build <out>', 'compile a generated project (arm-none-eabi-gcc, or the host compiler)', (y) => y
         .positional('out', { type: 'string', demandOption: true, describe: 'project folder written by gen' })
         .option('target', { choices: ['emu', 'board', 'host'] as const, default: 'emu' as const, describe: 'emu: linked for QEMU; board: for the real board; host: this machine' })
-        .option('tiling', { choices: ['auto', 'off', 'always'] as const, default: 'auto' as const, describe: 'run the frozen first layers tile by tile when that saves memory (always: even when it does not)' })
-        .option('budget', { type: 'string', describe: 'SRAM budget (bytes, or e.g. 128KB): fail when the plan needs more' })
-        .option('invert', { type: 'boolean', default: false, describe: 'invert uint8 samples (255 - raw): a domain shift to adapt to' })
         .option('print-logits', { type: 'boolean', default: false, describe: 'firmware prints every sample\'s logits' })
         .example('$0 build out', 'ELF for the emulator, with flash/SRAM use')
         .example('$0 build out --target host', 'the same C as a host program'),

@@ -187,8 +187,21 @@ export function generateFromQuantized(spec: ProjectSpec): { project: GeneratedPr
   return { project, plan, sram, planningMs };
 }
 
+/** Option values that would only fail deep in the pipeline, checked before any work. */
+function checkOptions(opts: GenOptions): void {
+  const bad = (what: string): never => { throw new TinytrainError(what, 'E_OPTION'); };
+  if (opts.lr !== undefined && !(Number.isFinite(opts.lr) && opts.lr > 0)) bad(`--lr must be a positive number, got ${opts.lr}`);
+  for (const [flag, v] of [['--eval-samples', opts.evalSamples], ['--calib-samples', opts.calibSamples], ['--train-samples', opts.trainSamples], ['--steps', opts.steps]] as const) {
+    if (v !== undefined && !(Number.isInteger(v) && v >= 0)) bad(`${flag} must be a whole number of at least 0, got ${v}`);
+  }
+  if (opts.epochs !== undefined && !(Number.isFinite(opts.epochs) && opts.epochs > 0)) bad(`--epochs must be a positive number, got ${opts.epochs}`);
+  if (opts.calibSamples < 1) bad('--calib-samples must be at least 1: activation ranges come from calibration samples');
+  if (opts.budget !== undefined) parseBytes(String(opts.budget));
+}
+
 export async function gen(opts: GenOptions): Promise<GenResult> {
   const log = opts.log ?? (() => undefined);
+  checkOptions(opts);
   const auto = opts.scheme === 'auto';
   const analysisSamples = auto ? (opts.analysis?.trainSamples ?? ANALYSIS_DEFAULTS.trainSamples) + (opts.analysis?.heldOut ?? ANALYSIS_DEFAULTS.heldOut) : 0;
   const p = await prepare({ ...opts, trainSamples: Math.max(opts.trainSamples ?? DEFAULT_TRAIN_SAMPLES, analysisSamples) });
@@ -208,6 +221,7 @@ export async function gen(opts: GenOptions): Promise<GenResult> {
   const evalSet = p.samples('test', opts.evalSamples);
   log(`${nTrain} training and ${evalSet.length} evaluation samples`);
   const steps = opts.steps ?? Math.round((opts.epochs ?? 1) * nTrain);
+  if (training && nTrain === 0) throw new TinytrainError(`scheme '${scheme.name}' trains, but --train-samples ${opts.trainSamples ?? DEFAULT_TRAIN_SAMPLES} gives it no training samples`, 'E_OPTION');
   if (training && !(steps > 0)) throw new TinytrainError(`--steps/--epochs give ${steps} training steps; a training scheme needs at least 1`, 'E_OPTION');
   const samples = packSamples(
     { x: trainSet.map(p.quantize), y: data.train.y.subarray(0, nTrain) },
