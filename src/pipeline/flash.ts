@@ -122,7 +122,7 @@ export function runFlash(plan: FlashPlan, opts: FlashOptions = {}): FlashResult 
 }
 
 /** The board the project was generated for (report.json), loaded from its board file. */
-function projectBoard(cwd: string, out: string): Board {
+export function projectBoard(cwd: string, out: string): Board {
   const file = path.join(cwd, 'report.json');
   if (!fs.existsSync(file)) throw new TinytrainError(`${out} is not a tinytrain project (no report.json): run 'tinytrain gen --out ${out}' and 'tinytrain build ${out} --target board' first`, 'E_PROJECT');
   let report: { board?: { id?: unknown }; options?: { board?: unknown } };

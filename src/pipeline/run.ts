@@ -2,7 +2,7 @@
 // report.json to the linked ELF and to what the firmware measured while running.
 import * as fs from 'fs';
 import * as path from 'path';
-import { loadBoard } from '../boards';
+import { projectBoard } from './flash';
 import { renderReportHtml } from '../codegen/report-html';
 import { TinytrainError } from '../errors';
 import { BuildResult, BuildTarget, ImageSizes, build, emulate as runQemu, findSymbol, imageSizes, readElf, runHost, RunResult } from '../toolchain';
@@ -114,7 +114,7 @@ export interface EmulateSummary {
 export async function emulateProject(out: string, opts: { host?: boolean; timeoutSec?: number; onLine?: (line: string) => void }): Promise<EmulateSummary> {
   const dir = path.resolve(out);
   const report = readReport(dir);
-  const board = loadBoard(report.board.id);
+  const board = projectBoard(dir, out);
   const artifact = path.join(dir, opts.host ? 'build/host/firmware' : 'build/firmware.elf');
   if (!fs.existsSync(artifact)) throw new TinytrainError(`${artifact} does not exist: run 'tinytrain build ${out}${opts.host ? ' --target host' : ''}' first`, 'E_PROJECT');
   const common = { timeoutSec: opts.timeoutSec ?? 600, onLine: opts.onLine ? (l: string) => opts.onLine?.(l) : undefined };
