@@ -117,6 +117,10 @@ export async function emulateProject(out: string, opts: { host?: boolean; timeou
   const board = projectBoard(dir, out);
   const artifact = path.join(dir, opts.host ? 'build/host/firmware' : 'build/firmware.elf');
   if (!fs.existsSync(artifact)) throw new TinytrainError(`${artifact} does not exist: run 'tinytrain build ${out}${opts.host ? ' --target host' : ''}' first`, 'E_PROJECT');
+  // An image linked for the board runs at the board's addresses, where QEMU has no memory.
+  if (!opts.host && !findSymbol(readElf(artifact), 'TT_TARGET_EMU')) {
+    throw new TinytrainError(`${artifact} is linked for the board (--target board), not the emulator: run 'tinytrain build ${out}' first`, 'E_PROJECT');
+  }
   const common = { timeoutSec: opts.timeoutSec ?? 600, onLine: opts.onLine ? (l: string) => opts.onLine?.(l) : undefined };
   const r: RunResult = opts.host ? await runHost(dir, common) : await runQemu(dir, { ...common, board });
   const evals = r.events.filter((e) => e.event === 'eval').map((e) => ({
