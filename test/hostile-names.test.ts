@@ -416,7 +416,7 @@ describe('hostile ONNX names (issue 6)', function () {
       return emulateProject(out, { host: true });
     }
 
-    it.skip('an unnamed node whose default name ("Conv_0") another node has (fix in src/onnx/decode.ts)', async () => {
+    it('an unnamed node whose default name ("Conv_0") another node has', async () => {
       // Both convs become "Conv_0": codegen gives them one parameter struct.
       const r = await renamedRun('default-name-clash', 'none', {}, { '/stem/stem.0/Conv': '', '/dw/dw.0/Conv': 'Conv_0' });
       assert.equal(r.logits_crc32, runs.origNone.host.logits_crc32);

@@ -130,6 +130,16 @@ const EXPECT: Record<string, Expect> = {
     opset: 10, output: [1, 10],
     ops: ['conv(Conv+Relu+Clip)', 'reshape(Flatten)', 'gemm(Gemm)'],
   },
+  interleaved_branches: {
+    opset: 13, output: [1, 5],
+    ops: ['conv(Conv+Relu)', 'conv(Conv+Relu)', 'conv(Conv+Relu)', 'conv(Conv)', 'conv(Conv)', 'add(Add+Relu)',
+          'gap(GlobalAveragePool)', 'reshape(Flatten)', 'gemm(Gemm)'],
+  },
+  inverted_residual_s2: {
+    opset: 13, output: [1, 5],
+    ops: ['conv(Conv+Clip)', 'conv(Conv+Clip)', 'conv(Conv+Clip)', 'conv(Conv)', 'gap(GlobalAveragePool)',
+          'reshape(Flatten)', 'gemm(Gemm)'],
+  },
   handmade_misc: {
     opset: 13, output: [1, 3], notes: [/Pad 'pad_before_maxpool' folded into MaxPool 'maxpool'/],
     ops: ['conv(Conv+Relu)', 'maxpool(Pad+MaxPool)', 'conv(Conv+Clip)', 'add(Add+Clip)', 'gap(GlobalAveragePool)',

@@ -1,7 +1,7 @@
 // MNIST IDX files: big-endian header (magic 0x000008nn, nn = number of dims, then one u32
 // per dim) followed by uint8 payload. Images are [N,H,W] (or [N,C,H,W]), labels [N].
 import { TinytrainError } from '../errors';
-import { ByteSource } from './files';
+import { ByteSource, checkDataSize, checkReadSize } from './files';
 
 export interface IdxData {
   /** Full dims from the header, e.g. [60000, 28, 28]. */
@@ -31,16 +31,21 @@ export function readIdx(src: ByteSource, allowedMagic: number[], limit: number):
   if (head.length < headerBytes) throw truncated(src.path, headerBytes, head.length, 'header');
   const dims: number[] = [];
   for (let i = 0; i < ndims; i++) dims.push(head.readUInt32BE(4 + 4 * i));
+  // Sizes come from the header: check them before inflating or reading anything.
+  checkDataSize(src.path, dims, 'IDX header');
 
   const recordBytes = dims.slice(1).reduce((a, b) => a * b, 1);
   const total = headerBytes + dims[0] * recordBytes;
   const actual = src.length(total);
-  if (actual < total) throw truncated(src.path, total, actual, `header says ${dims.join('x')}`);
-  if (actual > total) {
-    throw new TinytrainError(`${src.path}: ${actual - total} unexpected bytes after the ${dims.join('x')} payload (expected ${total} bytes, found ${actual})`, 'DATA_SIZE');
+  if (actual.bytes < total) throw truncated(src.path, total, actual.bytes, `header says ${dims.join('x')}`);
+  if (actual.bytes > total) {
+    const extra = actual.exact ? `${actual.bytes - total} unexpected bytes` : 'unexpected bytes';
+    const found = actual.exact ? `found ${actual.bytes}` : 'found more';
+    throw new TinytrainError(`${src.path}: ${extra} after the ${dims.join('x')} payload (expected ${total} bytes, ${found})`, 'DATA_SIZE');
   }
 
   const count = Math.min(limit, dims[0]);
+  checkReadSize(src.path, count, dims.slice(1));
   const need = headerBytes + count * recordBytes;
   const buf = src.head(need);
   if (buf.length < need) throw truncated(src.path, need, buf.length, 'data');

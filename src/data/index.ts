@@ -82,6 +82,9 @@ function load(dir: string, opts: LoadOptions): Dataset {
     format === 'idx' ? readIdxSplit(dir, which, limits[which], shape) : readNpySplit(dir, which, limits[which], shape);
   const rawTrain = read('train');
   const rawTest = read('test');
+  for (const r of [rawTrain, rawTest]) {
+    if (r.total === 0) throw new TinytrainError(`${r.files[0]}: the file holds no samples`, 'DATA_EMPTY');
+  }
 
   // Both splits must share one rule, so the uint8 default applies only if both are uint8.
   const norm = resolveNormalize(opts.normalize, rawTrain.uint8 && rawTest.uint8, shape[0]);

@@ -1,7 +1,7 @@
 // NumPy .npy files (format versions 1, 2 and 3): magic "\x93NUMPY", version, little-endian
 // header length (u16 for v1, u32 for v2/v3), a Python dict literal header, then C-order data.
 import { TinytrainError } from '../errors';
-import { fileSize, readPrefix, readRange } from './files';
+import { checkDataSize, checkReadSize, fileSize, readPrefix, readRange } from './files';
 
 export type NpyDtype = 'u1' | 'i1' | 'u2' | 'i2' | 'i4' | 'u4' | 'i8' | 'u8' | 'f4' | 'f8';
 
@@ -16,8 +16,17 @@ const ITEM_BYTES: Record<NpyDtype, number> = { u1: 1, i1: 1, u2: 2, i2: 2, i4: 4
 
 export function itemBytes(d: NpyDtype): number { return ITEM_BYTES[d]; }
 
+/** Longest header accepted; numpy writes ~128 bytes and by default reads at most 10000. */
+export const MAX_NPY_HEADER = 65536;
+
 function malformed(path: string, why: string): TinytrainError {
   return new TinytrainError(`${path}: malformed .npy header: ${why}`, 'DATA_NPY');
+}
+
+/** Header text quoted in a message: control characters escaped, at most 40 characters. */
+function quote(s: string): string {
+  const esc = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return esc.length > 40 ? `${esc.slice(0, 40)}…` : esc;
 }
 
 export function parseNpyHeader(path: string, buf: Buffer): NpyHeader {
@@ -29,6 +38,7 @@ export function parseNpyHeader(path: string, buf: Buffer): NpyHeader {
   const lenBytes = major === 1 ? 2 : 4;
   if (buf.length < 8 + lenBytes) throw malformed(path, 'file ends inside the header');
   const hlen = lenBytes === 2 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
+  if (hlen > MAX_NPY_HEADER) throw malformed(path, `header length ${hlen} is over the limit of ${MAX_NPY_HEADER}`);
   const start = 8 + lenBytes;
   if (buf.length < start + hlen) throw malformed(path, `header length ${hlen} runs past the end of the file`);
   const text = buf.toString(major === 3 ? 'utf8' : 'latin1', start, start + hlen);
@@ -42,7 +52,7 @@ function parseDict(path: string, text: string): { dtype: NpyDtype; shape: number
   if (!t.startsWith('{') || !t.endsWith('}')) throw malformed(path, 'not a dict literal');
   const descr = /['"]descr['"]\s*:\s*['"]([^'"]*)['"]/.exec(t);
   const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(t);
-  const shape = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(t);
+  const shape = /['"]shape['"]\s*:\s*\(([^()]*)\)/.exec(t);   // [^()]: linear on hostile text
   if (!descr) throw malformed(path, "no 'descr'");
   if (!fortran) throw malformed(path, "no 'fortran_order'");
   if (!shape) throw malformed(path, "no 'shape'");
@@ -50,7 +60,10 @@ function parseDict(path: string, text: string): { dtype: NpyDtype; shape: number
     throw new TinytrainError(`${path}: fortran_order=True is not supported; save a C-order array (np.ascontiguousarray)`, 'DATA_NPY');
   }
   const dims = shape[1].split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  if (!dims.every((d) => /^\d+L?$/.test(d))) throw malformed(path, `bad shape (${shape[1]})`);
+  if (!dims.every((d) => /^\d+L?$/.test(d))) throw malformed(path, `bad shape (${quote(shape[1])})`);
+  // More than 15 digits cannot be exact as a double, and is far over any size limit anyway.
+  const big = dims.find((d) => d.replace(/^0+/, '').length > 15);
+  if (big) throw new TinytrainError(`${path}: .npy shape (${quote(shape[1])}) has dimension ${quote(big)}, over any size limit`, 'DATA_TOO_LARGE');
   return { dtype: parseDescr(path, descr[1]), shape: dims.map((d) => parseInt(d, 10)) };
 }
 
@@ -58,7 +71,7 @@ function parseDescr(path: string, d: string): NpyDtype {
   const m = /^([<>|=]?)([uif])(\d+)$/.exec(d);
   const code = m ? `${m[2]}${m[3]}` : '';
   if (!m || !(code in ITEM_BYTES)) {
-    throw new TinytrainError(`${path}: unsupported .npy dtype '${d}' (use uint8, float32/64 or an integer type)`, 'DATA_NPY');
+    throw new TinytrainError(`${path}: unsupported .npy dtype '${quote(d)}' (use uint8, float32/64 or an integer type)`, 'DATA_NPY');
   }
   // '|' (not applicable) and '=' (native: little-endian on every host node runs on) are fine.
   if (m[1] === '>' && ITEM_BYTES[code as NpyDtype] > 1) {
@@ -82,9 +95,10 @@ export function readNpy(path: string, limit: number): NpyData {
   if (buf.length >= 12 && buf.length < size) {
     const v1 = buf.readUInt8(6) === 1;
     const need = v1 ? 10 + buf.readUInt16LE(8) : 12 + buf.readUInt32LE(8);
-    if (need > buf.length) buf = readPrefix(path, need);
+    if (need > buf.length) buf = readPrefix(path, Math.min(need, 12 + MAX_NPY_HEADER));
   }
   const header = parseNpyHeader(path, buf);
+  checkDataSize(path, header.shape, '.npy header');
   const rows = header.shape.length > 0 ? header.shape[0] : 1;
   const rowItems = header.shape.slice(1).reduce((a, b) => a * b, 1);
   const ib = ITEM_BYTES[header.dtype];
@@ -93,6 +107,7 @@ export function readNpy(path: string, limit: number): NpyData {
     throw new TinytrainError(`${path}: truncated file (shape ${header.shape.join('x')} ${header.dtype}): expected ${total} bytes, found ${size}`, 'DATA_TRUNCATED');
   }
   const count = Math.min(limit, rows);
+  checkReadSize(path, count, header.shape.slice(1));
   const n = count * rowItems;
   // Our own ArrayBuffer (offset 0) so it can be viewed as any wider element type.
   const ab = new ArrayBuffer(n * ib);

@@ -14,14 +14,19 @@ export interface WorkGraph {
   notes: string[];
 }
 
-function useCount(g: WorkGraph, t: string): number {
-  let k = t === g.output ? 1 : 0;
-  for (const n of g.nodes) for (const i of n.inputs) if (i === t) k++;
-  return k;
-}
+/** Producer and number of uses of every tensor (the graph output counts as a use). A pass
+ *  that fuses along chains keeps one and updates it as it goes: rescanning the graph per
+ *  node is quadratic, which a long chain in a hostile model turns into a hang. */
+interface Index { producer: Map<string, WorkNode>; uses: Map<string, number>; }
 
-function producer(g: WorkGraph, t: string): WorkNode | undefined {
-  return g.nodes.find((n) => n.output === t);
+function indexGraph(g: WorkGraph): Index {
+  const producer = new Map<string, WorkNode>();
+  const uses = new Map<string, number>([[g.output, 1]]);
+  for (const n of g.nodes) {
+    producer.set(n.output, n);
+    for (const t of n.inputs) uses.set(t, (uses.get(t) ?? 0) + 1);
+  }
+  return { producer, uses };
 }
 
 function consumers(g: WorkGraph, t: string): WorkNode[] {
@@ -29,20 +34,24 @@ function consumers(g: WorkGraph, t: string): WorkNode[] {
 }
 
 /** Producer of `t` if `t` feeds only one place and is not the graph output. */
-function soleProducer(g: WorkGraph, t: string): WorkNode | undefined {
-  if (t === g.output || useCount(g, t) !== 1) return undefined;
-  return producer(g, t);
+function soleProducer(g: WorkGraph, t: string, ix: Index = indexGraph(g)): WorkNode | undefined {
+  if (t === g.output || ix.uses.get(t) !== 1) return undefined;
+  return ix.producer.get(t);
 }
 
-function remove(g: WorkGraph, n: WorkNode): void {
+function remove(g: WorkGraph, n: WorkNode, ix?: Index): void {
   g.nodes.splice(g.nodes.indexOf(n), 1);
+  ix?.producer.delete(n.output);
 }
 
 /** Merge `n` (whose only input is p's output) into its producer `p`. */
-function absorb(g: WorkGraph, p: WorkNode, n: WorkNode): void {
+function absorb(g: WorkGraph, p: WorkNode, n: WorkNode, ix?: Index): void {
+  ix?.producer.delete(p.output);
+  ix?.uses.delete(p.output);     // its one use was n
+  remove(g, n, ix);
   p.output = n.output;
   p.from.push(...n.from);
-  remove(g, n);
+  ix?.producer.set(p.output, p);
 }
 
 const onnxOp = (n: WorkNode): { name: string; opType: string } => ({ name: n.name, opType: n.from.join('+') });
@@ -50,26 +59,33 @@ const onnxOp = (n: WorkNode): { name: string; opType: string } => ({ name: n.nam
 /** Identity/Dropout/zero Pad/unbounded Clip: consumers read the input tensor instead, except
  *  that the graph output keeps its ONNX name (the producer is renamed, or a reshape stays). */
 export function resolveIdentities(g: WorkGraph): void {
-  for (const n of g.nodes.filter((x) => x.op === 'identity')) {
-    const x = n.inputs[0], y = n.output;
-    if (y !== g.output) {
-      for (const c of g.nodes) c.inputs = c.inputs.map((t) => (t === y ? x : t));
-      remove(g, n);
-      continue;
-    }
-    const p = soleProducer(g, x);
-    if (p) absorb(g, p, n);
-    else Object.assign(n, { op: 'reshape' });   // graph output aliasing a shared tensor
+  // One alias map applied in one sweep (renaming per identity is quadratic on long chains).
+  // Nodes are in topological order, so an identity's input is already resolved when it is seen.
+  const alias = new Map<string, string>();
+  const real = (t: string): string => alias.get(t) ?? t;
+  for (const n of g.nodes) {
+    if (n.op === 'identity' && n.output !== g.output) alias.set(n.output, real(n.inputs[0]));
   }
+  if (alias.size > 0) {
+    g.nodes = g.nodes.filter((n) => !(n.op === 'identity' && alias.has(n.output)));
+    for (const c of g.nodes) c.inputs = c.inputs.map(real);
+  }
+  // The node producing the graph output comes last in topological order.
+  const n = g.nodes.find((x) => x.op === 'identity' && x.output === g.output);
+  if (!n) return;
+  const p = soleProducer(g, n.inputs[0]);
+  if (p) absorb(g, p, n);
+  else Object.assign(n, { op: 'reshape' });   // graph output aliasing a shared tensor
 }
 
 /** BatchNormalization and constant-bias Adds, in graph order (so MatMul -> Add -> BN and
  *  Conv -> BN -> Add both work): each folds into the Conv/Gemm directly before it. */
 export function foldAffine(g: WorkGraph): void {
   let bns = 0;
+  const ix = indexGraph(g);
   for (const n of g.nodes.slice()) {
     if (n.op !== 'bn' && n.op !== 'bias') continue;
-    const p = soleProducer(g, n.inputs[0]);
+    const p = soleProducer(g, n.inputs[0], ix);
     if (!p || (p.op !== 'conv' && p.op !== 'gemm') || p.act.kind !== 'none') {
       throw nodeError(onnxOp(n), n.op === 'bn'
         ? 'a BatchNormalization is supported only directly after a Conv/Gemm whose output it alone consumes (it is folded into that layer)'
@@ -85,41 +101,44 @@ export function foldAffine(g: WorkGraph): void {
     } else {
       for (let o = 0; o < p.bias.length; o++) p.bias[o] += n.bias[o];
     }
-    absorb(g, p, n);
+    absorb(g, p, n, ix);
   }
   if (bns) g.notes.push(`folded ${bns} BatchNormalization node${bns > 1 ? 's' : ''} into the preceding Conv/Gemm`);
 }
 
 export function fuseActivations(g: WorkGraph): void {
+  const ix = indexGraph(g);
   for (const n of g.nodes.slice()) {
     if (n.op !== 'act') continue;
-    const p = soleProducer(g, n.inputs[0]);
+    const p = soleProducer(g, n.inputs[0], ix);
     if (p && (p.op === 'conv' || p.op === 'gemm' || p.op === 'add' || p.op === 'act')) {
       p.act = composeAct(p.act, n.act);
-      absorb(g, p, n);
+      absorb(g, p, n, ix);
     }
   }
 }
 
-/** True when tensor `t` is provably >= 0 (a ReLU-like clamp upstream, through pools/reshapes). */
-function nonNegative(g: WorkGraph, t: string): boolean {
-  const p = producer(g, t);
-  if (!p) return false;
-  switch (p.op) {
-    case 'conv': case 'gemm': case 'add': case 'act': return actRange(p.act)[0] >= 0;
-    case 'maxpool': case 'avgpool': case 'gap': case 'reshape': case 'identity': case 'pad':
-      return nonNegative(g, p.inputs[0]);
-    default: return false;
+/** True when tensor `t` is provably >= 0 (a ReLU-like clamp upstream, through pools/reshapes).
+ *  A loop, not recursion: a chain of pools can be as long as the graph. */
+function nonNegative(ix: Index, t: string): boolean {
+  for (let p = ix.producer.get(t); p; p = ix.producer.get(p.inputs[0])) {
+    switch (p.op) {
+      case 'conv': case 'gemm': case 'add': case 'act': return actRange(p.act)[0] >= 0;
+      case 'maxpool': case 'avgpool': case 'gap': case 'reshape': case 'identity': case 'pad': continue;
+      default: return false;
+    }
   }
+  return false;
 }
 
 export function foldPads(g: WorkGraph): void {
+  const ix = indexGraph(g);
   for (const n of g.nodes.slice()) {
     if (n.op !== 'pad') continue;
     const cs = consumers(g, n.output);
     const c = cs[0];
     const err = (why: string): TinytrainError => nodeError(onnxOp(n), why, 'E_UNSUPPORTED_PATTERN');
-    if (n.output === g.output || cs.length !== 1 || useCount(g, n.output) !== 1 ||
+    if (n.output === g.output || cs.length !== 1 || ix.uses.get(n.output) !== 1 ||
         (c.op !== 'conv' && c.op !== 'avgpool' && c.op !== 'maxpool') || c.inputs[0] !== n.output) {
       throw err('zero padding is supported only when a single Conv, AveragePool or MaxPool consumes it (it is folded into that op)');
     }
@@ -131,7 +150,7 @@ export function foldPads(g: WorkGraph): void {
       c.countIncludePad = true;
     } else if (c.op === 'maxpool') {
       // MaxPool pads with -inf; zero padding only matches that when the input is never negative.
-      if (!nonNegative(g, n.inputs[0])) {
+      if (!nonNegative(ix, n.inputs[0])) {
         throw err(`cannot fold zero padding into MaxPool '${c.name}': its input can be negative`);
       }
       g.notes.push(`Pad '${n.name}' folded into MaxPool '${c.name}' (its input is non-negative)`);
@@ -139,15 +158,16 @@ export function foldPads(g: WorkGraph): void {
     c.pads = [c.pads[0] + n.pads[0], c.pads[1] + n.pads[1], c.pads[2] + n.pads[2], c.pads[3] + n.pads[3]];
     c.inputs[0] = n.inputs[0];
     c.from.unshift(...n.from);
-    remove(g, n);
+    remove(g, n, ix);
   }
 }
 
 export function mergeReshapes(g: WorkGraph): void {
+  const ix = indexGraph(g);
   for (const n of g.nodes.slice()) {
     if (n.op !== 'reshape') continue;
-    const p = soleProducer(g, n.inputs[0]);
-    if (p && p.op === 'reshape') absorb(g, p, n);
+    const p = soleProducer(g, n.inputs[0], ix);
+    if (p && p.op === 'reshape') absorb(g, p, n, ix);
   }
 }
 

@@ -18,16 +18,84 @@ export function isIntType(t: number): boolean {
   return t !== DT.FLOAT && t !== DT.DOUBLE && t !== DT.FLOAT16;
 }
 
-/** protobufjs gives int64 fields as Long objects (or plain numbers when small). */
+/** protobufjs gives int64 fields as Long objects (or plain numbers when small). Values
+ *  beyond ±2^53 come back rounded; size fields go through checkDims/toDim, which refuse them. */
 export function toNum(v: number | { toNumber(): number } | null | undefined): number {
   if (v === null || v === undefined) return 0;
   return typeof v === 'number' ? v : v.toNumber();
+}
+
+/** Exact decimal text of an int64 field (Long.toString is exact where toNumber rounds). */
+export function int64Text(v: number | { toString(): string } | null | undefined): string {
+  return v === null || v === undefined ? '0' : String(v);
 }
 
 export function numel(dims: readonly number[]): number {
   let n = 1;
   for (const d of dims) n *= d;
   return n;
+}
+
+// Size limits, checked before anything is allocated. A model for a microcontroller is
+// orders of magnitude below them; beyond them a file is corrupt or hostile.
+/** Elements of any one tensor (constant or activation): 2^28, i.e. 1 GiB as float32. */
+export const MAX_TENSOR_ELEMENTS = 2 ** 28;
+/** Bytes of all initializers together, as stored (the CLI also refuses larger files). */
+export const MAX_CONST_BYTES = 512 * 1024 * 1024;
+/** Elements of one constant computed by folding: folding exists for shape arithmetic and
+ *  small weight preprocessing, and its loops are per element. */
+export const MAX_FOLD_ELEMENTS = 2 ** 24;
+/** Rank of any tensor (numpy's own limit is 32). */
+export const MAX_RANK = 32;
+
+/** "[a,b,c]", the middle elided for long lists so that messages stay short. */
+export function fmtDims(dims: readonly (number | string)[]): string {
+  const shown = dims.length > 12 ? [...dims.slice(0, 6), `… (${dims.length} dims) …`, ...dims.slice(-2)] : dims;
+  return `[${shown.join(',')}]`;
+}
+
+/** One int64 dimension as a number, or undefined when it is not a safe non-negative integer. */
+export function toDim(v: number | { toNumber(): number } | null | undefined): number | undefined {
+  const n = toNum(v);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+/** Validated dims of a declared tensor and its element count: non-negative safe integers,
+ *  rank <= MAX_RANK, at most MAX_TENSOR_ELEMENTS elements. Nothing is allocated. */
+export function checkDims(raw: readonly (number | { toNumber(): number; toString(): string })[], what: string):
+    { dims: number[]; count: number } {
+  const text = (): string => fmtDims(raw.map((d) => int64Text(d)));
+  if (raw.length > MAX_RANK) {
+    throw new TinytrainError(`${what}: rank ${raw.length} is over the limit of ${MAX_RANK} (dims ${text()})`, 'E_TOO_LARGE');
+  }
+  const dims: number[] = [];
+  for (const d of raw) {
+    const v = toDim(d);
+    if (v === undefined) throw new TinytrainError(`${what}: invalid dims ${text()} (each must be a non-negative integer)`, 'E_ONNX_CORRUPT');
+    dims.push(v);
+  }
+  checkCount(dims, what);
+  return { dims, count: numel(dims) };
+}
+
+/** Refuse `dims` with more than `limit` elements; a zero dim makes any size empty. */
+export function checkCount(dims: readonly number[], what: string, limit = MAX_TENSOR_ELEMENTS, kind = 'tensor'): void {
+  if (dims.includes(0)) return;
+  let n = 1;
+  for (const d of dims) {
+    n *= d;
+    if (n > limit) {
+      const total = dims.reduce((a, b) => a * b, 1);
+      throw new TinytrainError(`${what}: dims ${fmtDims(dims)} declare ${fmtCount(total)} elements; the limit for a ${kind} is ${fmtCount(limit)}`, 'E_TOO_LARGE');
+    }
+  }
+}
+
+/** 1099511627776 (2^40): exact powers of two are named, which is what hostile sizes are. */
+export function fmtCount(n: number): string {
+  const e = Math.log2(n);
+  const pow = Number.isInteger(e) && e >= 10 ? ` (2^${e})` : '';
+  return `${Number.isSafeInteger(n) ? String(n) : n.toExponential(3)}${pow}`;
 }
 
 function halfToFloat(h: number): number {
@@ -44,11 +112,16 @@ const RAW_SIZE: Record<number, number> = {
   [DT.INT64]: 8, [DT.BOOL]: 1, [DT.FLOAT16]: 2, [DT.DOUBLE]: 8, [DT.UINT32]: 4, [DT.UINT64]: 8,
 };
 
+/** Bytes per element of each tensor type as stored in raw_data. */
+export function elemBytes(dataType: number): number | undefined {
+  return RAW_SIZE[dataType];
+}
+
 function readRaw(raw: Uint8Array, dataType: number, count: number, what: string): Float64Array {
   const size = RAW_SIZE[dataType];
   if (size === undefined) throw new TinytrainError(`${what}: unsupported tensor type ${dtypeName(dataType)}`, 'E_UNSUPPORTED_ATTR');
   if (raw.byteLength !== size * count) {
-    throw new TinytrainError(`${what}: raw_data has ${raw.byteLength} bytes, expected ${size * count}`, 'E_ONNX_CORRUPT');
+    throw new TinytrainError(`${what}: raw_data has ${raw.byteLength} bytes, expected ${size * count} (${count} × ${dtypeName(dataType)})`, 'E_ONNX_CORRUPT');
   }
   // raw_data is an unaligned slice of the model buffer: copy before viewing it.
   const copy = new Uint8Array(raw.byteLength);
@@ -76,15 +149,12 @@ function readRaw(raw: Uint8Array, dataType: number, count: number, what: string)
 
 /** Decode a TensorProto into a ConstTensor. `what` prefixes error messages. */
 export function tensorFromProto(t: onnx.ITensorProto, what: string): ConstTensor {
-  const dims = (t.dims ?? []).map(toNum);
   const dataType = t.dataType ?? 0;
-  if (dims.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new TinytrainError(`${what}: invalid dims [${dims.join(',')}]`, 'E_ONNX_CORRUPT');
-  }
+  // Dims first: a declared 2^40 elements is refused here, before any allocation.
+  const { dims, count } = checkDims(t.dims ?? [], what);
   if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL || (t.externalData?.length ?? 0) > 0) {
     throw new TinytrainError(`${what}: external tensor data is not supported (save the model with the weights inside the .onnx file)`, 'E_UNSUPPORTED_ATTR');
   }
-  const count = numel(dims);
   let values: Float64Array;
   if (t.rawData && t.rawData.byteLength > 0) {
     values = readRaw(t.rawData, dataType, count, what);
@@ -101,7 +171,7 @@ export function tensorFromProto(t: onnx.ITensorProto, what: string): ConstTensor
         throw new TinytrainError(`${what}: unsupported tensor type ${dtypeName(dataType)}`, 'E_UNSUPPORTED_ATTR');
     }
     if (src.length !== count) {
-      throw new TinytrainError(`${what}: has ${src.length} values, dims [${dims.join(',')}] need ${count}`, 'E_ONNX_CORRUPT');
+      throw new TinytrainError(`${what}: has ${src.length} values, dims ${fmtDims(dims)} need ${count}`, 'E_ONNX_CORRUPT');
     }
     values = new Float64Array(count);
     for (let i = 0; i < count; i++) {
@@ -127,7 +197,7 @@ export function intList(t: ConstTensor): number[] {
 
 /** Single value of a constant with exactly one element (any rank). */
 export function scalarOf(t: ConstTensor, what: string): number {
-  if (t.values.length !== 1) throw new TinytrainError(`${what} must be a scalar, got dims [${t.dims.join(',')}]`, 'E_UNSUPPORTED_ATTR');
+  if (t.values.length !== 1) throw new TinytrainError(`${what} must be a scalar, got dims ${fmtDims(t.dims)}`, 'E_UNSUPPORTED_ATTR');
   return t.values[0];
 }
 
@@ -160,7 +230,8 @@ export function broadcastShape(a: readonly number[], b: readonly number[]): numb
 export function constBinary(a: ConstTensor, b: ConstTensor, f: (x: number, y: number) => number,
                             what: string): ConstTensor {
   const dims = broadcastShape(a.dims, b.dims);
-  if (!dims) throw new TinytrainError(`${what}: cannot broadcast [${a.dims}] with [${b.dims}]`, 'E_SHAPE');
+  if (!dims) throw new TinytrainError(`${what}: cannot broadcast ${fmtDims(a.dims)} with ${fmtDims(b.dims)}`, 'E_SHAPE');
+  checkCount(dims, what, MAX_FOLD_ELEMENTS, 'folded constant');
   const r = dims.length;
   const pa = [...new Array<number>(r - a.dims.length).fill(1), ...a.dims];
   const pb = [...new Array<number>(r - b.dims.length).fill(1), ...b.dims];
@@ -187,6 +258,9 @@ export function constGather(data: ConstTensor, idx: ConstTensor, axis: number, w
   const ax = normAxis(axis, data.dims.length, what);
   const d = data.dims;
   const outer = numel(d.slice(0, ax)), inner = numel(d.slice(ax + 1)), n = d[ax];
+  const outDims = [...d.slice(0, ax), ...idx.dims, ...d.slice(ax + 1)];
+  if (outDims.length > MAX_RANK) throw new TinytrainError(`${what}: result rank ${outDims.length} is over the limit of ${MAX_RANK}`, 'E_TOO_LARGE');
+  checkCount(outDims, what, MAX_FOLD_ELEMENTS, 'folded constant');
   const out: number[] = [];
   for (let o = 0; o < outer; o++) {
     for (const raw of idx.values) {
@@ -195,17 +269,22 @@ export function constGather(data: ConstTensor, idx: ConstTensor, axis: number, w
       for (let k = 0; k < inner; k++) out.push(data.values[(o * n + j) * inner + k]);
     }
   }
-  return makeConst([...d.slice(0, ax), ...idx.dims, ...d.slice(ax + 1)], out, data.dataType);
+  return makeConst(outDims, out, data.dataType);
 }
 
 /** Concat of constants along `axis`. */
 export function constConcat(parts: ConstTensor[], axis: number, what: string): ConstTensor {
+  if (parts.length === 0) throw new TinytrainError(`${what}: has no inputs`, 'E_ONNX_CORRUPT');
   const rank = parts[0].dims.length;
   const ax = normAxis(axis, rank, what);
   for (const p of parts) {
     if (p.dims.length !== rank || p.dims.some((v, i) => i !== ax && v !== parts[0].dims[i])) {
-      throw new TinytrainError(`${what}: inputs [${p.dims}] and [${parts[0].dims}] cannot be concatenated on axis ${axis}`, 'E_SHAPE');
+      throw new TinytrainError(`${what}: inputs ${fmtDims(p.dims)} and ${fmtDims(parts[0].dims)} cannot be concatenated on axis ${axis}`, 'E_SHAPE');
     }
+  }
+  const total = parts.reduce((s, p) => s + p.values.length, 0);
+  if (total > MAX_FOLD_ELEMENTS) {
+    throw new TinytrainError(`${what}: the result has ${fmtCount(total)} elements; the limit for a folded constant is ${fmtCount(MAX_FOLD_ELEMENTS)}`, 'E_TOO_LARGE');
   }
   const outer = numel(parts[0].dims.slice(0, ax));
   const out: number[] = [];

@@ -23,7 +23,7 @@ export function actIn(n: OnnxNode, ctx: LowerContext, i: number, rank?: number):
 /** Input `i` as a constant (initializer, Constant node, or folded). */
 export function constIn(n: OnnxNode, ctx: LowerContext, i: number, role: string): ConstTensor {
   const name = n.inputs[i];
-  if (!name) throw nodeError(n, `${role} input is missing`, 'E_ONNX_CORRUPT');
+  if (!name) throw nodeError(n, `${role} (input ${i}) is missing`, 'E_ONNX_CORRUPT');
   const c = ctx.constant(name);
   if (!c) throw nodeError(n, `${role} '${name}' must be a constant (initializer or Constant node); computed ${role}s are not supported`, 'E_UNSUPPORTED_PATTERN');
   return c;

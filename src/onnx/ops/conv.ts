@@ -11,6 +11,7 @@ export const convRule: OpRule = {
     const x = actIn(n, ctx, 0, 4);
     const w = constIn(n, ctx, 1, 'weight');
     if (w.dims.length !== 4) throw nodeError(n, `weight has shape ${fmtShape(w.dims)}; only 2-D convolutions (4-D weights) are supported`);
+    if (w.dims.some((d) => d < 1)) throw nodeError(n, `weight ${fmtShape(w.dims)} has an empty dimension`, 'E_SHAPE');
     const [o, cg, kh, kw] = w.dims;
     const ks = attrInts(n, 'kernel_shape');
     if (ks && (ks.length !== 2 || ks[0] !== kh || ks[1] !== kw)) {

@@ -2,7 +2,7 @@
 // default); other tools before Conv/MaxPool. The fold pass merges it into that consumer.
 import { Shape } from '../../ir/graph';
 import { attrFloat, attrInts, attrString, optInput } from '../attrs';
-import { intList, scalarOf } from '../tensor';
+import { intList, normAxis, scalarOf } from '../tensor';
 import { IdentityWork, nodeError, OpRule, PadWork } from '../types';
 import { actIn, base, constIn, fmtShape } from './common';
 
@@ -19,8 +19,10 @@ export const padRule: OpRule = {
       pads = intList(constIn(n, ctx, 1, 'pads'));
       if (optInput(n, 2)) value = scalarOf(constIn(n, ctx, 2, 'constant_value'), `node '${n.name}' constant_value`);
       if (optInput(n, 3)) {
-        // Opset 18 axes: pads only for the listed axes; expand to all axes.
-        const axes = intList(constIn(n, ctx, 3, 'axes')).map((a) => (a < 0 ? a + r : a));
+        // Opset 18 axes: pads only for the listed axes; expand to all axes. The axes are
+        // range-checked first: an index like 2^31 would silently grow the array.
+        const axes = intList(constIn(n, ctx, 3, 'axes')).map((a) => normAxis(a, r, `node '${n.name}' (Pad) axes`));
+        if (pads.length !== 2 * axes.length) throw nodeError(n, `pads ${fmtShape(pads)} do not match axes ${fmtShape(axes)}`, 'E_SHAPE');
         const full = new Array<number>(2 * r).fill(0);
         axes.forEach((a, i) => { full[a] = pads[i]; full[a + r] = pads[i + axes.length]; });
         pads = full;

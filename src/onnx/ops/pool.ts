@@ -12,6 +12,7 @@ function lowerPool(op: 'avgpool' | 'maxpool'): OpRule {
       const x = actIn(n, ctx, 0, 4);
       const ks = attrInts(n, 'kernel_shape');
       if (!ks || ks.length !== 2) throw nodeError(n, 'kernel_shape must have 2 values (2-D pooling)');
+      if (ks.some((k) => !(k >= 1))) throw nodeError(n, `kernel_shape ${fmtShape(ks)} must be positive`, 'E_SHAPE');
       const kernel: [number, number] = [ks[0], ks[1]];
       const { strides, pads } = spatialAttrs(n, [x.shape[2], x.shape[3]], kernel);
       let countIncludePad = op === 'avgpool' && attrInt(n, 'count_include_pad', 0) === 1;

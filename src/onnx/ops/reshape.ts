@@ -3,7 +3,7 @@
 import { ReshapeNode, Shape } from '../../ir/graph';
 import { TinytrainError } from '../../errors';
 import { attrInt, attrInts, optInput } from '../attrs';
-import { intList, numel } from '../tensor';
+import { intList, MAX_RANK, numel } from '../tensor';
 import { Lowering, LowerContext, nodeError, OnnxNode, OpRule } from '../types';
 import { base, constIn, fmtShape } from './common';
 
@@ -18,6 +18,7 @@ function inputDims(n: OnnxNode, ctx: LowerContext): number[] {
 
 /** Emit the folded constant or the reshape node for target dims `dims`. */
 function finish(n: OnnxNode, ctx: LowerContext, dims: number[]): Lowering {
+  if (dims.length > MAX_RANK) throw nodeError(n, `the result has rank ${dims.length}, over the limit of ${MAX_RANK}`, 'E_TOO_LARGE');
   const c = ctx.constant(n.inputs[0]);
   if (c) return { kind: 'const', values: [{ dims, values: c.values, dataType: c.dataType }] };
   const inShape = ctx.shape(n.inputs[0]) as Shape;
@@ -86,6 +87,7 @@ export const unsqueezeRule: OpRule = {
     const raw = axesOf(n, ctx);
     if (!raw) throw nodeError(n, 'axes are missing', 'E_ONNX_CORRUPT');
     const r = d.length + raw.length;
+    if (r > MAX_RANK) throw nodeError(n, `the result has rank ${r}, over the limit of ${MAX_RANK}`, 'E_TOO_LARGE');
     const axes = raw.map((a) => (a < 0 ? a + r : a));
     const out: number[] = [];
     let j = 0;
