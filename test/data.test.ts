@@ -334,7 +334,7 @@ describe('data: errors are one-line TinytrainErrors naming the file', () => {
 
   it('labels out of range of the class count, and negative labels', () => {
     const f = makeIdxDir({ nTrain: 12, nTest: 1, gz: false });
-    throwsTT(() => loadDataset(f.dir, { inputShape: shape, numClasses: 8 }), 'DATA_LABEL', 'train-labels-idx1-ubyte', 'label 8 is 8', '[0, 7]');
+    throwsTT(() => loadDataset(f.dir, { inputShape: shape, numClasses: 8 }), 'DATA_LABEL', 'train-labels-idx1-ubyte', 'sample 8 has label 8', '[0, 7]');
     assert.strictEqual(loadDataset(f.dir, { inputShape: shape, numClasses: 10 }).train.count, 12);
     const dir = makeNpyDir({
       x_train: { descr: '<f4', shape: [2, 4, 3], data: new Float32Array(24) },
@@ -342,7 +342,7 @@ describe('data: errors are one-line TinytrainErrors naming the file', () => {
       x_test: { descr: '<f4', shape: [2, 4, 3], data: new Float32Array(24) },
       y_test: { descr: '<i4', shape: [2], data: Int32Array.from([0, -1]) },
     });
-    throwsTT(() => loadDataset(dir, { inputShape: shape }), 'DATA_LABEL', 'y_test.npy', 'label 1 is -1');
+    throwsTT(() => loadDataset(dir, { inputShape: shape }), 'DATA_LABEL', 'y_test.npy', 'sample 1 has label -1');
   });
 
   it('malformed, Fortran-order, big-endian, unsupported and truncated .npy files', () => {

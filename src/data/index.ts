@@ -201,7 +201,7 @@ function checkLabels(r: RawSplit, numClasses: number | undefined): void {
     const v = r.labels[i];
     if (v < 0 || v > 0x7fffffff || (numClasses !== undefined && v >= numClasses)) {
       const range = numClasses !== undefined ? `[0, ${numClasses - 1}] (the model has ${numClasses} classes)` : 'a non-negative int32';
-      throw new TinytrainError(`${r.files[1]}: label ${i} is ${v}, outside ${range}`, 'DATA_LABEL');
+      throw new TinytrainError(`${r.files[1]}: sample ${i} has label ${v}, outside ${range}`, 'DATA_LABEL');
     }
   }
 }
