@@ -190,7 +190,7 @@ export function generateFromQuantized(spec: ProjectSpec): { project: GeneratedPr
 /** Option values that would only fail deep in the pipeline, checked before any work. */
 function checkOptions(opts: GenOptions): void {
   const bad = (what: string): never => { throw new TinytrainError(what, 'E_OPTION'); };
-  if (opts.lr !== undefined && !(Number.isFinite(opts.lr) && opts.lr > 0)) bad(`--lr must be a positive number, got ${opts.lr}`);
+  if (opts.lr !== undefined && !(Number.isFinite(opts.lr) && opts.lr >= 0)) bad(`--lr must be a number of at least 0, got ${opts.lr}`);
   for (const [flag, v] of [['--eval-samples', opts.evalSamples], ['--calib-samples', opts.calibSamples], ['--train-samples', opts.trainSamples], ['--steps', opts.steps]] as const) {
     if (v !== undefined && !(Number.isInteger(v) && v >= 0)) bad(`${flag} must be a whole number of at least 0, got ${v}`);
   }
