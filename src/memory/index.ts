@@ -9,7 +9,7 @@ export { resolveAlias } from './lifetimes';
 export * from './types';
 
 /** The training-step schedule: every step of the TrainGraph with what it reads and writes. */
-export function trainSchedule(tg: TrainGraph, alignment = 4): PlanInput {
+export function trainSchedule(tg: TrainGraph, alignment = 4, labels = true): PlanInput {
   const tensors: PlanTensor[] = tg.buffers.map((b) => ({
     name: b.name,
     bytes: b.bytes,
@@ -18,7 +18,7 @@ export function trainSchedule(tg: TrainGraph, alignment = 4): PlanInput {
     // Evaluation reads the logits after the forward steps; the loss reads them in training.
     liveAtEnd: false,
   }));
-  const steps = tg.steps.map((s) => ({ label: stepLabel(s), ...stepAccess(s) }));
+  const steps = tg.steps.map((s) => ({ label: labels ? stepLabel(s) : '', ...stepAccess(s) }));
   return { tensors, steps, aliases: tg.aliases, alignment };
 }
 

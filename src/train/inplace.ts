@@ -18,11 +18,18 @@ function baseOf(name: string, aliases: Record<string, string>): string {
 export function inPlaceForward(tg: TrainGraph): TrainGraph {
   const aliases = { ...tg.aliases };
   const buffers = new Map(tg.buffers.map((b) => [b.name, b]));
-  // Last step touching each base buffer.
+  // Last step touching each base buffer (bases as they are before this pass).
+  const bases = new Map<string, string>();
+  const base0 = (t: string): string => {
+    let b = bases.get(t);
+    if (b === undefined) { b = baseOf(t, aliases); bases.set(t, b); }
+    return b;
+  };
   const last = new Map<string, number>();
   tg.steps.forEach((s, i) => {
     const { reads, writes } = stepAccess(s);
-    for (const t of [...reads, ...writes]) last.set(baseOf(t, aliases), i);
+    for (const t of reads) last.set(base0(t), i);
+    for (const t of writes) last.set(base0(t), i);
   });
   const merged: string[] = [];
   tg.steps.forEach((s, i) => {

@@ -24,7 +24,17 @@ export function tilingCandidates(tg: TrainGraph): string[] {
   return out;
 }
 
+// The schedule search asks for the same (graph, cut) once per tile grid: remember it.
+const segments = new WeakMap<TrainGraph, Map<string, Segment | null>>();
+
 function segmentUpTo(tg: TrainGraph, cut: string): Segment | null {
+  let known = segments.get(tg);
+  if (!known) { known = new Map(); segments.set(tg, known); }
+  if (!known.has(cut)) known.set(cut, findSegment(tg, cut));
+  return known.get(cut) ?? null;
+}
+
+function findSegment(tg: TrainGraph, cut: string): Segment | null {
   const g = tg.qgraph;
   const end = g.nodes.findIndex((n) => n.output === cut);
   if (end < 0) return null;
