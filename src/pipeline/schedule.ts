@@ -98,31 +98,48 @@ function pickTiling(train: TrainGraph, mode: TilingMode, arenaLimit: number, inP
     return { tg, lb: planLowerBound(trainSchedule(tg, 4, false)), tiles: grid[0] * grid[1] };
   };
   const cuts = tilingCandidates(train);
+  // Every cut's tiling at a grid size, computed once per size.
+  const levels = new Map<number, Scored[]>();
+  const atLevel = (level: number): Scored[] => {
+    let v = levels.get(level);
+    if (!v) {
+      v = cuts.map((cut) => score(cut, GRIDS[level])).filter((x): x is Scored => x !== null);
+      levels.set(level, v);
+    }
+    return v;
+  };
+  const smallest = (xs: Scored[]): Scored | undefined => [...xs].sort((a, b) => a.lb - b.lb || a.tiles - b.tiles)[0];
+  const top = GRIDS.length - 1;
   let best: Scored | undefined;
   if (mode === 'auto') {
     // The fewest tiles that fit: more tiles never need more memory, so binary search over
     // the grid sizes, every cut at each; of the cuts that fit at the smallest size, the
     // smallest bound.
-    const fitAt = (level: number): Scored | undefined => cuts.map((cut) => score(cut, GRIDS[level]))
-      .filter((x): x is Scored => x !== null && x.lb <= arenaLimit).sort((a, b) => a.lb - b.lb)[0];
-    const found = new Map<number, Scored | undefined>();
-    const at = (level: number): Scored | undefined => {
-      if (!found.has(level)) found.set(level, fitAt(level));
-      return found.get(level);
-    };
+    const fitAt = (level: number): Scored | undefined => smallest(atLevel(level).filter((x) => x.lb <= arenaLimit));
     let lo = 0;
-    let hi = GRIDS.length - 1;
+    let hi = top;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (at(mid)) hi = mid; else lo = mid + 1;
+      if (fitAt(mid)) hi = mid; else lo = mid + 1;
     }
-    best = at(lo);
+    best = fitAt(lo);
   }
   if (!best) {
-    // Nothing fits (or 'always'): the smallest.
-    const all = cuts.flatMap((cut) => GRIDS.map((grid) => score(cut, grid))).filter((x): x is Scored => x !== null);
-    if (all.length === 0) return untiled;
-    best = all.sort((a, b) => a.lb - b.lb || a.tiles - b.tiles)[0];
+    // Nothing fits (or 'always'): the smallest bound, which the largest grid gives for each
+    // cut; then, for that cut, the fewest tiles with the same bound.
+    // (A small map may not split into the largest grids: take the largest that applies.)
+    let from = top;
+    while (from > 0 && atLevel(from).length === 0) from--;
+    const min = smallest(atLevel(from));
+    if (!min) return untiled;
+    best = min;
+    const cut = min.tg.tiling?.output;
+    for (let level = from - 1; level >= 0 && cut; level--) {
+      const known = levels.get(level)?.find((x) => x.tg.tiling?.output === cut);
+      const same = known ?? score(cut, GRIDS[level]);
+      if (!same || same.lb !== min.lb) break;
+      best = same;
+    }
   }
   const chosen = finish(best.tg);
   const arena = measure(chosen);
