@@ -4,11 +4,10 @@
 // no NaN; then Debian's headless Chromium renders it (--dump-dom and --screenshot), as in
 // report-html.test.ts.
 import { strict as assert } from 'assert';
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as zlib from 'zlib';
+import { decodePng, findChromium, runChromium } from './helpers/chromium';
 import { esc, fmtBytes } from '../src/codegen/report-html';
 import { chosenOptions, renderAnalysisHtml } from '../src/analyze/plot';
 import { AnalysisReport, WEIGHT_RATIOS } from '../src/analyze/types';
@@ -248,65 +247,3 @@ describe('analysis.html', function () {
     });
   });
 });
-
-function findChromium(): string | undefined {
-  for (const c of ['chromium', 'chromium-browser']) {
-    const r = spawnSync(c, ['--version'], { encoding: 'utf8', timeout: 60_000 });
-    if (!r.error && r.status === 0 && /chrom/i.test(r.stdout)) return c;
-  }
-  return undefined;
-}
-
-function runChromium(bin: string, args: string[], profile: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(bin, [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--hide-scrollbars', `--user-data-dir=${profile}`, ...args,
-  ], { encoding: 'utf8', timeout: 180_000, killSignal: 'SIGKILL', maxBuffer: 64 << 20 });
-  return { status: r.error ? null : r.status, stdout: r.stdout ?? '', stderr: `${r.error ? `${r.error.message}\n` : ''}${r.stderr ?? ''}` };
-}
-
-interface Image { width: number; height: number; channels: number; pixels: Uint8Array }
-
-/** A minimal PNG decoder: 8-bit RGB or RGBA, not interlaced (what Chromium writes). */
-function decodePng(buf: Buffer): Image {
-  assert.ok(buf.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])), 'not a PNG');
-  let pos = 8;
-  let width = 0, height = 0, channels = 0;
-  const idat: Buffer[] = [];
-  while (pos < buf.length) {
-    const len = buf.readUInt32BE(pos);
-    const type = buf.toString('latin1', pos + 4, pos + 8);
-    const body = buf.subarray(pos + 8, pos + 8 + len);
-    if (type === 'IHDR') {
-      width = body.readUInt32BE(0);
-      height = body.readUInt32BE(4);
-      const [depth, color, , , interlace] = body.subarray(8, 13);
-      assert.ok(depth === 8 && (color === 2 || color === 6) && interlace === 0, `PNG depth ${depth} color ${color} interlace ${interlace}`);
-      channels = color === 6 ? 4 : 3;
-    } else if (type === 'IDAT') idat.push(body);
-    else if (type === 'IEND') break;
-    pos += 12 + len;
-  }
-  const raw = zlib.inflateSync(Buffer.concat(idat));
-  const stride = width * channels;
-  const pixels = new Uint8Array(height * stride);
-  for (let y = 0; y < height; y++) {
-    const filter = raw[y * (stride + 1)];
-    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
-    for (let x = 0; x < stride; x++) {
-      const a = x >= channels ? pixels[y * stride + x - channels] : 0;
-      const b = y > 0 ? pixels[(y - 1) * stride + x] : 0;
-      const c = x >= channels && y > 0 ? pixels[(y - 1) * stride + x - channels] : 0;
-      let pred = 0;
-      if (filter === 1) pred = a;
-      else if (filter === 2) pred = b;
-      else if (filter === 3) pred = (a + b) >> 1;
-      else if (filter === 4) {
-        const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
-        pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-      } else assert.equal(filter, 0, `PNG filter ${filter}`);
-      pixels[y * stride + x] = (line[x] + pred) & 0xff;
-    }
-  }
-  return { width, height, channels, pixels };
-}

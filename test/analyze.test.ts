@@ -16,7 +16,7 @@ import { analyzeCommand } from '../src/pipeline/analyze';
 import { gen } from '../src/pipeline/gen';
 import { resolveScheme, schemeFromChoices } from '../src/sparse';
 import { Ratio } from '../src/ir/scheme';
-import { npyBytes } from './helpers/npy';
+import { writeNpySplits } from './helpers/npy';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const MODELS = path.join(ROOT, 'test', 'fixtures', 'models');
@@ -40,13 +40,7 @@ function writeQuadrantData(dir: string, shape: number[], nTrain: number, nTest: 
     }
     return [x, y];
   };
-  fs.mkdirSync(dir, { recursive: true });
-  const [xt, yt] = make(nTrain);
-  const [xe, ye] = make(nTest);
-  fs.writeFileSync(path.join(dir, 'x_train.npy'), npyBytes(xt, [nTrain, ...shape]));
-  fs.writeFileSync(path.join(dir, 'y_train.npy'), npyBytes(yt, [nTrain]));
-  fs.writeFileSync(path.join(dir, 'x_test.npy'), npyBytes(xe, [nTest, ...shape]));
-  fs.writeFileSync(path.join(dir, 'y_test.npy'), npyBytes(ye, [nTest]));
+  writeNpySplits(dir, shape, make(nTrain), make(nTest));
 }
 
 describe('contribution analysis', function () {

@@ -20,6 +20,7 @@ import { Rounding } from '../ir/train';
 import { generateFromQuantized, ProjectSpec } from '../pipeline/gen';
 import { resolveScheme } from '../sparse';
 import { buildAsync, runHost } from '../toolchain';
+import { mulberry32 } from '../numeric';
 import { Cut, cutBefore, cutPoints, prefixGraph, suffixGraph } from './slice';
 
 export interface Samples { x: Int8Array[]; y: Int32Array }
@@ -73,14 +74,7 @@ function firstUpdated(q: QGraph, s: Scheme): number {
 
 /** Deterministic shuffle (mulberry32) so each seed sees the samples in its own order. */
 function permutation(n: number, seed: number): number[] {
-  let a = (seed * 0x9e3779b9) >>> 0;
-  const rand = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = mulberry32(seed * 0x9e3779b9);
   const p = Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
@@ -113,11 +107,11 @@ function writeAtomic(file: string, content: string | Buffer): void {
 }
 
 /** Generate, build (host) and run one project in a worker folder; returns its events. */
-async function runProject(dir: string, spec: ProjectSpec, printLogits: boolean): Promise<Awaited<ReturnType<typeof runHost>>> {
+async function runProject(dir: string, spec: ProjectSpec): Promise<Awaited<ReturnType<typeof runHost>>> {
   const { project } = generateFromQuantized(spec);
   for (const f of project.files) writeIfChanged(path.join(dir, f.path), f.content);
   copyRuntime(dir);
-  await buildAsync(dir, { target: 'host', jobs: 1, printLogits });
+  await buildAsync(dir, { target: 'host', jobs: 1, printLogits: spec.printLogits });
   const r = await runHost(dir, { timeoutSec: 3600 });
   if (r.exitCode !== 0) {
     const msg = r.error?.message ?? r.fault?.message ?? r.stderr.trim().split('\n').pop() ?? '';
@@ -164,13 +158,7 @@ async function prefixActivations(setup: MeasureSetup, cuts: Cut[], stats: Measur
     const len = q.tensors[cut.tensor].shape.reduce((a, b) => a * b, 1);
     const samples = packSamples({ x: [], y: [] }, { x: all, y: labels }, all[0].length);
     const dir = path.join(setup.workDir, `prefix${w}`);
-    const spec = { ...specFor(setup, q, resolveScheme('none', q), samples, all.length, 0, 1), printLogits: true };
-    const { project } = generateFromQuantized(spec);
-    for (const f of project.files) writeIfChanged(path.join(dir, f.path), f.content);
-    copyRuntime(dir);
-    await buildAsync(dir, { target: 'host', jobs: 1, printLogits: true });
-    const r = await runHost(dir, { timeoutSec: 3600 });
-    if (r.exitCode !== 0) throw new TinytrainError(`analysis prefix run in ${dir} exited with ${r.exitCode}`, 'E_ANALYZE');
+    const r = await runProject(dir, { ...specFor(setup, q, resolveScheme('none', q), samples, all.length, 0, 1), printLogits: true });
     const xs: Int8Array[] = new Array(all.length);
     for (const e of r.events) {
       if (e.event !== 'logits') continue;
@@ -198,7 +186,7 @@ async function baseline(setup: MeasureSetup, stats: MeasureStats): Promise<numbe
   if (c && typeof c.accuracy === 'number') return c.accuracy;
   const q = setup.qgraph;
   const samples = packSamples({ x: [], y: [] }, setup.held, setup.held.x[0].length);
-  const r = await runProject(path.join(setup.workDir, 'w0'), specFor(setup, q, resolveScheme('none', q), samples, setup.held.x.length, 0, 1), false);
+  const r = await runProject(path.join(setup.workDir, 'w0'), specFor(setup, q, resolveScheme('none', q), samples, setup.held.x.length, 0, 1));
   const ev = r.events.find((e) => e.event === 'eval');
   if (!ev) throw new TinytrainError('analysis baseline run printed no evaluation', 'E_ANALYZE');
   writeAtomic(file, JSON.stringify({ accuracy: ev.accuracy }));
@@ -241,7 +229,7 @@ export async function measureSchemes(setup: MeasureSetup, schemes: { key: string
     const sq = suffixGraph(q, cut);
     const order = permutation(a.x.length, t.seed);
     const samples = packSamples({ x: order.map((i) => a.x[i]), y: order.map((i) => a.y[i]) }, { x: a.heldX, y: setup.held.y }, a.x[0].length);
-    const r = await runProject(path.join(setup.workDir, `w${w}`), specFor(setup, sq, t.scheme, samples, a.heldX.length, setup.steps, t.seed), false);
+    const r = await runProject(path.join(setup.workDir, `w${w}`), specFor(setup, sq, t.scheme, samples, a.heldX.length, setup.steps, t.seed));
     const evals = r.events.filter((e) => e.event === 'eval');
     if (evals.length < 1) throw new TinytrainError(`analysis run for ${t.key} printed no evaluation`, 'E_ANALYZE');
     const res = { before, after: evals[evals.length - 1].accuracy as number };

@@ -4,6 +4,7 @@
 // additive, and cost 5-400 ms a call, so the search is built around asking them rarely:
 // every answer is cached, and monotonicity lets a known-infeasible config rule out every
 // config above it (and a known-feasible one vouch for every config below it) for free.
+import { mulberry32 } from '../numeric';
 import { TinytrainError } from '../errors';
 import { Ratio } from '../ir/scheme';
 import { Config, FrontierPoint, GainTable, MemoryOracle, SearchOptions, SearchResult, WEIGHT_RATIOS } from './types';
@@ -278,16 +279,6 @@ function exactSearch(s: Space, ev: Evaluator): Found | null {
 
 // ------------------------------------------------------------------ evolutionary search
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function evolutionary(s: Space, ev: Evaluator, opts: SearchOptionsExt): Found {
   const budget = opts.budget;

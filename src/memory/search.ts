@@ -2,19 +2,11 @@
 // driven by work counters and a seeded PRNG, never by the clock, so the same input always
 // gives the same plan on any machine.
 import { indices } from './intervals';
+import { mulberry32 } from '../numeric';
 import { FitRule, Instance, Placer } from './placer';
 
 /** Deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;
 
 // ------------------------------------------------------------------ greedy orders
 

@@ -1,6 +1,7 @@
 // A new task head: the classifier (the gemm or 1x1 conv that produces the logits) is
 // replaced by a freshly initialized one with `classes` outputs, as PyTorch's Linear
 // initializes it (uniform ±1/sqrt(fan_in)), from a seeded generator.
+import { mulberry32 } from '../numeric';
 import { Graph, Node } from '../ir/graph';
 import { TinytrainError } from '../errors';
 
@@ -58,14 +59,3 @@ function isDownstream(g: Graph, from: string, to: string): boolean {
   }
 }
 
-/** Small seeded PRNG (mulberry32): reproducible initialization without dependencies. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

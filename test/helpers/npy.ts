@@ -17,11 +17,14 @@ export function writeNpyDataset(dir: string, shape: number[], nTrain: number, nT
     for (let i = 0; i < n; i++) y[i] = Math.floor(rnd() * classes);
     return [x, y];
   };
+  writeNpySplits(dir, shape, make(nTrain), make(nTest));
+}
+
+/** x_train/y_train/x_test/y_test .npy files from float samples [N, ...shape] and labels. */
+export function writeNpySplits(dir: string, shape: number[], train: [Float32Array, Int32Array], test: [Float32Array, Int32Array]): void {
   fs.mkdirSync(dir, { recursive: true });
-  const [xt, yt] = make(nTrain);
-  const [xe, ye] = make(nTest);
-  fs.writeFileSync(path.join(dir, 'x_train.npy'), npyBytes(xt, [nTrain, ...shape]));
-  fs.writeFileSync(path.join(dir, 'y_train.npy'), npyBytes(yt, [nTrain]));
-  fs.writeFileSync(path.join(dir, 'x_test.npy'), npyBytes(xe, [nTest, ...shape]));
-  fs.writeFileSync(path.join(dir, 'y_test.npy'), npyBytes(ye, [nTest]));
+  for (const [split, [x, y]] of [['train', train], ['test', test]] as const) {
+    fs.writeFileSync(path.join(dir, `x_${split}.npy`), npyBytes(x, [y.length, ...shape]));
+    fs.writeFileSync(path.join(dir, `y_${split}.npy`), npyBytes(y, [y.length]));
+  }
 }
