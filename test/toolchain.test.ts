@@ -40,7 +40,7 @@ describe('boards', () => {
     assert.equal(m4.cpu, 'cortex-m4');
     assert.equal(m4.fpu, 'fpv4-sp-d16');
     assert.equal(m4.emulator?.qemu_machine, 'mps2-an386');
-    assert.deepEqual(listBoards().map((b) => b.id), ['mps2-an386', 'stm32f746']);
+    assert.deepEqual(listBoards().map((b) => b.id), ['mps2-an386', 'mps2-an500', 'stm32f746']);
   });
 
   it('rejects an unknown board with the list of available ones', () => {

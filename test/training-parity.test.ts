@@ -1,5 +1,6 @@
 // After 500 training steps on the same samples, the host build and the QEMU builds (both
-// boards) hold byte-identical updated weights and print identical evaluations.
+// boards, with the optimized Cortex-M kernels and with the portable ones) hold
+// byte-identical updated weights and print identical evaluations.
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -12,7 +13,7 @@ import { makeHost, runHost } from './helpers/project';
 
 const MODELS = path.resolve(__dirname, '..', '..', 'test', 'fixtures', 'models');
 
-describe('training parity: host vs QEMU after 500 steps', function () {
+describe('training parity: host vs QEMU, optimized vs portable kernels, after 500 steps', function () {
   this.timeout(900_000);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tt-parity-'));
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -48,6 +49,13 @@ describe('training parity: host vs QEMU after 500 steps', function () {
         assert.equal(r.train_steps, 500);
         assert.ok((r.instructions_per_train_step ?? 0) > (r.instructions_per_inference ?? 0), 'a training step costs more than an inference');
         results.push({ where: board, params: r.params_crc32 ?? '', logits: r.logits_crc32 ?? '', evals: JSON.stringify(r.eval) });
+        // The same project with the portable kernels on the same core (tt_simd.h, TT_PORTABLE).
+        buildProject(out, 'emu', { extraCflags: ['-DTT_PORTABLE'] });
+        const p = await emulateProject(out, {});
+        assert.equal(p.exit_code, 0);
+        results.push({ where: `${board} portable`, params: p.params_crc32 ?? '', logits: p.logits_crc32 ?? '', evals: JSON.stringify(p.eval) });
+        assert.ok((r.instructions_per_inference ?? Infinity) < (p.instructions_per_inference ?? 0),
+          `${board}: the optimized kernels take ${r.instructions_per_inference} instructions per inference, the portable ones ${p.instructions_per_inference}`);
         if (board === 'stm32f746') {
           makeHost(out);
           const h = runHost(out);

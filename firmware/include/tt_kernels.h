@@ -24,7 +24,14 @@ typedef struct {
   const int8_t *weight_train;
   const uint16_t *in_slot;
   uint16_t n_train;
+  /* Optimized regular conv (tt_conv_s8 with TT_DSP): arena scratch the planner reserves for
+   * two im2col columns, TT_IM2COL_BYTES(in_c/groups·kh·kw) bytes, 4-byte aligned; NULL if
+   * the path is not used (then the kernel needs no scratch). */
+  int16_t *im2col;
 } tt_conv_params_t;
+
+/* Bytes of tt_conv_params_t.im2col for k = in_c/groups·kh·kw taps per column. */
+#define TT_IM2COL_BYTES(k) (2u * 2u * (((uint32_t)(k) + 1u) & ~1u))
 
 /* Any conv: regular, grouped or depthwise (general path). */
 void tt_conv_s8(const tt_conv_params_t *p, const int8_t *x, int8_t *y);

@@ -1,7 +1,7 @@
 // What a scheme costs: SRAM from the real schedule choices and memory planner (the same
 // calls gen makes), and instructions per training step from the multiply-accumulates of
 // each step times a per-kind rate measured in QEMU on the portable kernels.
-import { Board } from '../boards';
+import { Board, hasDsp } from '../boards';
 import { QGraph, QNode } from '../ir/qgraph';
 import { Scheme } from '../ir/scheme';
 import { Rounding, TrainGraph, TrainStep } from '../ir/train';
@@ -64,8 +64,8 @@ export function schemeCost(q: QGraph, scheme: Scheme, board: Board, rounding: Ro
   const limit = Math.min(budget ?? Infinity, board.memory.sram.size);
   const arenaLimit = (tg: TrainGraph): number => limit - sramPlan(tg, 0, board.stack_bytes).total;
   const c = exact
-    ? (({ train, plan }) => ({ train, arenaBytes: plan.arenaBytes }))(chooseSchedule(q, scheme, { rounding, tiling: 'auto' }, arenaLimit))
-    : estimateSchedule(q, scheme, { rounding, tiling: 'auto' }, arenaLimit);
+    ? (({ train, plan }) => ({ train, arenaBytes: plan.arenaBytes }))(chooseSchedule(q, scheme, { rounding, tiling: 'auto', dsp: hasDsp(board) }, arenaLimit))
+    : estimateSchedule(q, scheme, { rounding, tiling: 'auto', dsp: hasDsp(board) }, arenaLimit);
   const sram = sramPlan(c.train, c.arenaBytes, board.stack_bytes);
   return { sramBytes: sram.total, arenaBytes: c.arenaBytes, instructions: trainStepInstructions(c.train), tiled: !!c.train.tiling };
 }

@@ -112,6 +112,12 @@ export function listBoards(): Board[] {
   return boardIds().map((id) => loadBoard(id));
 }
 
+/** The core has the DSP extension (SMLAD and friends): the runtime's optimized paths
+ * (firmware/include/tt_simd.h) are compiled in, and regular convs need im2col scratch. */
+export function hasDsp(board: Board): boolean {
+  return board.cpu === 'cortex-m4' || board.cpu === 'cortex-m7';
+}
+
 /** GCC flags selecting the board's core and floating point. */
 export function cpuFlags(board: Board): string[] {
   const flags = [`-mcpu=${board.cpu}`, '-mthumb'];

@@ -83,9 +83,12 @@ export function generateModel(tg: TrainGraph, plan: Plan, info: ModelInfo): Mode
   // Forward: one emitter per op. Arrays are shared by every call of the op (tiles, training);
   // a parameter struct is emitted only with a call that uses it.
   const forwardEmits = new Map<string, Emitted>();
-  const opCtx = (n: QNode, over?: { tile: number; buffers: Record<string, string>; shapes: Record<string, number[]> }) => {
+  const scratchOf = new Map(tg.steps.flatMap((s): [string, string][] => (s.kind === 'forward' && s.scratch ? [[s.node.name, s.scratch]] : [])));
+  const opCtx = (n: QNode, over?: { tile: number; buffers: Record<string, string>; shapes: Record<string, number[]>; scratch?: string }) => {
     const b = base(n);
+    const scratch = over ? over.scratch : scratchOf.get(n.name);
     return {
+      ...(scratch ? { scratch: ptr(scratch) } : {}),
       ident: (sfx: string) => (over && sfx === 'p' ? `${b}_t${over.tile}_p` : `${b}_${sfx}`),
       ptr: (t: string) => ptr(over?.buffers[t] ?? t),
       offset: (t: string) => offset(over?.buffers[t] ?? t),
@@ -212,9 +215,22 @@ export function generateModel(tg: TrainGraph, plan: Plan, info: ModelInfo): Mode
   };
 
   const FORWARD_KINDS = new Set(['forward', 'tile_copy', 'tile_forward', 'tile_place']);
-  const forward = tg.steps.filter((s) => FORWARD_KINDS.has(s.kind)).map(emitStep).filter((x): x is { comment: string; call: string } => x !== null);
+  // Profile builds (-DTT_PROFILE) count the instructions of every call: one entry per call,
+  // "part|phase|kernel|layer", in the order of the calls (forward first, then the step).
+  const profile: string[] = [];
+  const withProfile = (part: 'inference' | 'train') => (s: TrainStep): { comment: string; call: string } | null => {
+    const e = emitStep(s);
+    if (!e) return null;
+    const kernel = /([A-Za-z_][A-Za-z0-9_]*)\(/.exec(e.call.replace(/^loss = /, ''))?.[1] ?? '';
+    profile.push(cStringLiteral(`${part}|${profilePhase(s)}|${kernel}|${profileLayer(s, g)}`, 120));
+    const k = profile.length - 1;
+    // After the call's first statement (the loss call is followed by its NaN check).
+    return { comment: e.comment, call: e.call.replace(/;(\n|$)/, `; TT_PROFILE_MARK(${k});$1`) };
+  };
+  const isCall = (x: { comment: string; call: string } | null): x is { comment: string; call: string } => x !== null;
+  const forward = tg.steps.filter((s) => FORWARD_KINDS.has(s.kind)).map(withProfile('inference')).filter(isCall);
   const training = tg.updated.length > 0;
-  const trainCalls = training ? tg.steps.map(emitStep).filter((x): x is { comment: string; call: string } => x !== null) : [];
+  const trainCalls = training ? tg.steps.map(withProfile('train')).filter(isCall) : [];
 
   const inT = g.tensors[g.input];
   const outT = g.tensors[g.output];
@@ -243,7 +259,7 @@ export function generateModel(tg: TrainGraph, plan: Plan, info: ModelInfo): Mode
       path: 'model/model.c', content: render('model.c.hbs', {
         ...common, arenaBytes: plan.arenaBytes, lowerBoundBytes: plan.lowerBoundBytes, strategy: plan.strategy,
         params: params.map((p) => ({ ...p, fields: p.fields.map(([k, v]) => [k, typeof v === 'number' ? cInt(v) : v]) })),
-        forward, training, trainCalls, masters, seed: (info.seed >>> 0) || 1,
+        forward, training, trainCalls, masters, seed: (info.seed >>> 0) || 1, profile, profileCount: profile.length,
       }),
     },
     { path: 'model/weights.h', content: render('weights.h.hbs', { ...common, arrays: arrayCtx }) },
@@ -251,6 +267,32 @@ export function generateModel(tg: TrainGraph, plan: Plan, info: ModelInfo): Mode
   ];
   const symbols = { arena: 'tt_arena', trainable: arrays.filter((a) => a.mutable).map((a) => a.name), master: masters.map((m) => m.name) };
   return { files, kernels: [...kernels].sort(), layers, constBytes, trainableBytes, masterBytes, symbols, macs };
+}
+
+/** What a step is part of, for the per-layer profile (forward, loss, backward or update). */
+function profilePhase(s: TrainStep): string {
+  switch (s.kind) {
+    case 'loss': return 'loss';
+    case 'backward_input': case 'clamp_backward': case 'grad_copy': case 'stream_backward': return 'backward';
+    case 'update_weight': case 'update_bias': return 'update';
+    default: return 'forward';
+  }
+}
+
+/** The ONNX node a step belongs to (the producer of the tensor it works on, for masks and gradients). */
+function profileLayer(s: TrainStep, g: TrainGraph['qgraph']): string {
+  const producer = (t: string): string => g.nodes.find((n) => n.output === t)?.name ?? t;
+  switch (s.kind) {
+    case 'forward': case 'tile_forward': case 'backward_input': case 'update_weight': case 'update_bias': return s.node.name;
+    case 'stream_backward': return s.dw.name;
+    case 'save': return s.layer;
+    case 'mask': return producer(s.from);
+    case 'tile_copy': case 'tile_place': return `tile ${s.from} -> ${s.to}`;
+    case 'loss': return 'loss';
+    case 'clamp_backward': return producer(s.source);
+    case 'grad_copy': return `gradient ${s.src}`;
+    default: return '';
+  }
 }
 
 /**

@@ -37,6 +37,24 @@ export interface QConv extends QNodeBase {
   actMax: number;
 }
 
+/** Which int8 kernel family a conv runs on: depthwise (groups == in_c == out_c), pointwise
+ * (1x1, stride 1, unpadded, groups 1) or regular (everything else). */
+export function convKind(n: QConv, inC: number): 'depthwise' | 'pointwise' | 'regular' {
+  const [o, , kh, kw] = n.weightShape;
+  if (n.group === inC && o === inC && n.group > 1) return 'depthwise';
+  const unpadded = n.pads.every((p) => p === 0);
+  if (n.group === 1 && kh === 1 && kw === 1 && n.strides[0] === 1 && n.strides[1] === 1 && unpadded) return 'pointwise';
+  return 'regular';
+}
+
+/** Bytes of the optimized regular conv's im2col scratch: two int16 columns of
+ * in_c/groups·kh·kw taps, rounded up to an even count (TT_IM2COL_BYTES in tt_kernels.h). */
+export function im2colBytes(n: QConv): number {
+  const [, ipg, kh, kw] = n.weightShape;
+  const k = ipg * kh * kw;
+  return 4 * (k + (k & 1));
+}
+
 export interface QGemm extends QNodeBase {
   op: 'gemm';
   weight: Int8Array;                           // [N, K]

@@ -20,7 +20,7 @@ export type Rounding = 'nearest' | 'stochastic' | 'master';
 
 export type TrainStep =
   /** A forward op, exactly as inference runs it. */
-  | { kind: 'forward'; node: QNode }
+  | { kind: 'forward'; node: QNode; scratch?: string }
   /** Copy the selected channels of an int8 tensor for a partial-channel update. */
   | { kind: 'save'; from: string; to: string; channels: number[]; plane: number; layer: string }
   /** 1-bit mask of lo < q < hi over an int8 tensor, for a clamp's backward. */
@@ -50,7 +50,7 @@ export type TrainStep =
   | { kind: 'tile_copy'; from: string; to: string; channels: number; srcH: number; srcW: number; y0: number; x0: number; h: number; w: number }
   /** A forward op on one tile: tensors are read from and written to tile buffers whose
    * shapes are given; `node` carries the tile's own padding. */
-  | { kind: 'tile_forward'; node: QNode; tile: number; buffers: Record<string, string>; shapes: Record<string, number[]> }
+  | { kind: 'tile_forward'; node: QNode; tile: number; buffers: Record<string, string>; shapes: Record<string, number[]>; scratch?: string }
   /** Write a finished tile into its region of the full segment output. */
   | { kind: 'tile_place'; from: string; to: string; channels: number; h: number; w: number; dstH: number; dstW: number; y0: number; x0: number };
 

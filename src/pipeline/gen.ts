@@ -10,7 +10,7 @@ import { Scheme } from '../ir/scheme';
 import { Dataset, loadDataset, packSamples, quantizeInput } from '../data';
 import { calibrate, quantize } from '../quant';
 import { checkBudget, parseBytes, Plan, sramPlan, SramPlan, trainSchedule } from '../memory';
-import { Board } from '../boards';
+import { Board, hasDsp } from '../boards';
 import { chooseSchedule } from './schedule';
 import { analyzePrepared, AnalysisProtocol, ANALYSIS_DEFAULTS } from './analyze';
 import { resolveScheme, schemeSummary } from '../sparse';
@@ -168,7 +168,7 @@ export function generateFromQuantized(spec: ProjectSpec): { project: GeneratedPr
   const t0 = process.hrtime.bigint();
   // What the arena may take: the budget (or the board's SRAM) less everything else.
   const limit = Math.min(spec.budget ?? Infinity, board.memory.sram.size);
-  const chosen = chooseSchedule(qgraph, scheme, { rounding: spec.rounding, tiling: spec.tiling, inPlace: spec.inPlace, reorder: spec.reorder, stream: spec.stream },
+  const chosen = chooseSchedule(qgraph, scheme, { rounding: spec.rounding, tiling: spec.tiling, inPlace: spec.inPlace, reorder: spec.reorder, stream: spec.stream, dsp: hasDsp(board) },
     (tg) => limit - sramPlan(tg, 0, board.stack_bytes).total);
   const planningMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const train = chosen.train;

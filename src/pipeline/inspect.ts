@@ -9,7 +9,7 @@ import { Activation, Graph, Node, OpKind } from '../ir/graph';
 import { QGraph } from '../ir/qgraph';
 import { quantize, CalibrationStats } from '../quant';
 import { sramPlan } from '../memory';
-import { Board, loadBoard } from '../boards';
+import { Board, hasDsp, loadBoard } from '../boards';
 import { resolveScheme, trainableLayers } from '../sparse';
 import { LayerKind } from '../sparse/layers';
 import { Rounding } from '../ir/train';
@@ -135,7 +135,7 @@ function schemeMemory(q: QGraph, name: InspectScheme, board: Board, rounding: Ro
   const scheme = resolveScheme(name, q);
   // The same call gen (generateFromQuantized) and analyze (schemeCost) make.
   const limit = board.memory.sram.size;
-  const c = chooseSchedule(q, scheme, { rounding, tiling: 'auto' }, (tg) => limit - sramPlan(tg, 0, board.stack_bytes).total);
+  const c = chooseSchedule(q, scheme, { rounding, tiling: 'auto', dsp: hasDsp(board) }, (tg) => limit - sramPlan(tg, 0, board.stack_bytes).total);
   const sram = sramPlan(c.train, c.plan.arenaBytes, board.stack_bytes);
   return {
     scheme: name,

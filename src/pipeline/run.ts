@@ -67,10 +67,11 @@ function verifySymbols(elf: ReturnType<typeof readElf>, report: Report): void {
 
 export interface BuildSummary { target: BuildTarget; artifact: string; flash_bytes: number | null; sram_static_bytes: number | null; sram_capacity: number | null; flash_capacity: number | null; wall_ms: number }
 
-export function buildProject(out: string, target: BuildTarget, opts: { printLogits?: boolean } = {}): BuildSummary {
+/** extraCflags: e.g. -DTT_PORTABLE (the portable kernels on a DSP core) or -DTT_PROFILE (per-call counts). */
+export function buildProject(out: string, target: BuildTarget, opts: { printLogits?: boolean; extraCflags?: string[] } = {}): BuildSummary {
   const dir = path.resolve(out);
   const report = readReport(dir);
-  const res: BuildResult = build(dir, { target, printLogits: opts.printLogits });
+  const res: BuildResult = build(dir, { target, printLogits: opts.printLogits, extraCflags: opts.extraCflags });
   if (!res.sizes || !res.elf) {
     return { target, artifact: res.artifact, flash_bytes: null, sram_static_bytes: null, sram_capacity: null, flash_capacity: null, wall_ms: res.wallMs };
   }

@@ -29,6 +29,8 @@ export interface ScheduleOptions {
   reorder?: boolean;
   /** Stream the backward of depthwise convs channel by channel (default true). */
   stream?: boolean;
+  /** The board runs the optimized kernels (hasDsp): regular convs get im2col scratch. */
+  dsp?: boolean;
 }
 
 export interface ScheduleChoice {
@@ -70,11 +72,12 @@ export function estimateSchedule(g: QGraph, scheme: Scheme, opts: ScheduleOption
 interface Picked { train: TrainGraph; arena: number; untiledArena: number }
 
 function pickSchedule(g: QGraph, scheme: Scheme, opts: ScheduleOptions, arenaLimit: (tg: TrainGraph) => number, measure: (tg: TrainGraph) => number): Picked & { naiveLowerBound: number; reordered: boolean } {
-  const naive = buildTrainGraph(g, scheme, { rounding: opts.rounding });
+  const topts = { rounding: opts.rounding, im2col: opts.dsp === true };
+  const naive = buildTrainGraph(g, scheme, topts);
   const naiveLowerBound = planLowerBound(trainSchedule(naive));
   const reordered = opts.reorder === false ? null : memoryAwareOrder(g);
   const streamed = (tg: TrainGraph): TrainGraph => (opts.stream === false ? tg : streamBackward(tg));
-  const orders = [naive, ...(reordered ? [buildTrainGraph(reordered, scheme, { rounding: opts.rounding })] : [])].map(streamed);
+  const orders = [naive, ...(reordered ? [buildTrainGraph(reordered, scheme, topts)] : [])].map(streamed);
   let best: (Picked & { naiveLowerBound: number; reordered: boolean }) | undefined;
   orders.forEach((tg, i) => {
     const c = pickTiling(tg, opts.tiling, arenaLimit(tg), opts.inPlace !== false, measure);

@@ -5,14 +5,18 @@
 //  - a weight update saves just its selected input channels (none for a bias-only layer);
 //  - a clamp's backward reads a 1-bit mask unless the int8 output is kept anyway;
 //  - each update runs as soon as its output gradient exists: no weight gradient is stored.
-import { QGraph, QNode } from '../ir/qgraph';
+import { convKind, im2colBytes, QGraph, QNode } from '../ir/qgraph';
 import { LayerUpdate, Scheme } from '../ir/scheme';
 import { Rounding, TrainBuffer, TrainGraph, TrainStep } from '../ir/train';
 import { clampBounds } from './clamp';
 import { escapeReservedNames } from './reserved';
 import { gradRule, GradContext } from './rules';
 
-export interface TrainOptions { rounding: Rounding }
+export interface TrainOptions {
+  rounding: Rounding;
+  /** The target runs the optimized regular conv (DSP CPUs): reserve its im2col scratch. */
+  im2col?: boolean;
+}
 
 const elems = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 
@@ -165,7 +169,13 @@ export function buildTrainGraph(graph: QGraph, scheme: Scheme, opts: TrainOption
   const resolve = (t: string): string => { let x = t; while (aliases[x] !== undefined && !x.startsWith('grad:')) x = aliases[x]; return x; };
   afterProducing(g.input);
   for (const n of g.nodes) {
-    forward.push({ kind: 'forward', node: n });
+    if (opts.im2col && n.op === 'conv' && convKind(n, g.tensors[n.inputs[0]].shape[1]) === 'regular') {
+      const scratch = `scratch:im2col:${n.name}`;
+      addBuffer({ name: scratch, kind: 'scratch', dtype: 'int8', elements: im2colBytes(n), bytes: im2colBytes(n) });
+      forward.push({ kind: 'forward', node: n, scratch });
+    } else {
+      forward.push({ kind: 'forward', node: n });
+    }
     if (n.op !== 'reshape') afterProducing(n.output);
   }
   if (!producer.size) notes.push('the graph has no ops');

@@ -4,7 +4,7 @@ import { TrainStep } from '../ir/train';
 
 export function stepAccess(s: TrainStep): { reads: string[]; writes: string[] } {
   switch (s.kind) {
-    case 'forward': return { reads: s.node.inputs, writes: [s.node.output] };
+    case 'forward': return { reads: s.node.inputs, writes: [s.node.output, ...(s.scratch ? [s.scratch] : [])] };
     case 'save': return { reads: [s.from], writes: [s.to] };
     case 'mask': return { reads: [s.from], writes: [s.to] };
     case 'loss': return { reads: [s.logits], writes: [s.grad] };
@@ -19,7 +19,7 @@ export function stepAccess(s: TrainStep): { reads: string[]; writes: string[] } 
     };
     case 'tile_copy': return { reads: [s.from], writes: [s.to] };
     case 'tile_place': return { reads: [s.from], writes: [s.to] };
-    case 'tile_forward': return { reads: s.node.inputs.map((t) => s.buffers[t] ?? t), writes: [s.buffers[s.node.output] ?? s.node.output] };
+    case 'tile_forward': return { reads: s.node.inputs.map((t) => s.buffers[t] ?? t), writes: [s.buffers[s.node.output] ?? s.node.output, ...(s.scratch ? [s.scratch] : [])] };
   }
 }
 

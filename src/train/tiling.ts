@@ -76,6 +76,8 @@ export function tilePrefix(tg: TrainGraph, cut: string, grid: [number, number]):
   const seg = segmentUpTo(tg, cut);
   if (!seg) return null;
   const g = tg.qgraph;
+  // A tile's regular conv uses the untiled call's im2col scratch.
+  const scratchOf = new Map(tg.steps.flatMap((s): [string, string][] => (s.kind === 'forward' && s.scratch ? [[s.node.name, s.scratch]] : [])));
   const [, cC, cH, cW] = g.tensors[cut].shape;
   const [gh, gw] = grid;
   if (gh < 1 || gw < 1 || gh > cH || gw > cW || gh * gw < 2) return null;
@@ -134,7 +136,8 @@ export function tilePrefix(tg: TrainGraph, cut: string, grid: [number, number]):
         map[n.output] = tileBuf(n.output);
         shapes[n.output] = [1, oc, outR.y1 - outR.y0, outR.x1 - outR.x0];
         addBuf(tileBuf(n.output), oc, outR);
-        steps.push({ kind: 'tile_forward', node: tileNode(n, outR, needs.get(`${n.name}|${n.inputs[0]}`) as Region), tile, buffers: map, shapes });
+        const scratch = scratchOf.get(n.name);
+        steps.push({ kind: 'tile_forward', node: tileNode(n, outR, needs.get(`${n.name}|${n.inputs[0]}`) as Region), tile, buffers: map, shapes, ...(scratch ? { scratch } : {}) });
       }
       const r = regions.get(cut) as Region;
       steps.push({ kind: 'tile_place', from: tileBuf(cut), to: cut, channels: cC, h: r.y1 - r.y0, w: r.x1 - r.x0, dstH: cH, dstW: cW, y0: r.y0, x0: r.x0 });

@@ -1,5 +1,5 @@
 // Conv -> tt_conv_s8 / tt_depthwise_conv_s8 / tt_pointwise_conv_s8, picked by shape.
-import { QConv } from '../../ir/qgraph';
+import { convKind, QConv } from '../../ir/qgraph';
 import { OpEmitter } from './types';
 
 /** The forward kernel, and its input-gradient and update counterparts (tt_train.h). */
@@ -10,11 +10,7 @@ export function convKernels(n: QConv, inC: number): { forward: string; backward:
 }
 
 export function convKernel(n: QConv, inC: number): string {
-  const [o, , kh, kw] = n.weightShape;
-  if (n.group === inC && o === inC && n.group > 1) return 'tt_depthwise_conv_s8';
-  const unpadded = n.pads.every((p) => p === 0);
-  if (n.group === 1 && kh === 1 && kw === 1 && n.strides[0] === 1 && n.strides[1] === 1 && unpadded) return 'tt_pointwise_conv_s8';
-  return 'tt_conv_s8';
+  return { depthwise: 'tt_depthwise_conv_s8', pointwise: 'tt_pointwise_conv_s8', regular: 'tt_conv_s8' }[convKind(n, inC)];
 }
 
 export const emitConv: OpEmitter<QConv> = (n, ctx) => {
@@ -44,6 +40,7 @@ export const emitConv: OpEmitter<QConv> = (n, ctx) => {
         ['kh', kh], ['kw', kw], ['stride_h', n.strides[0]], ['stride_w', n.strides[1]], ['pad_t', n.pads[0]], ['pad_l', n.pads[1]],
         ['groups', n.group], ['in_zp', x.zeroPoint], ['out_zp', y.zeroPoint], ['act_min', n.actMin], ['act_max', n.actMax],
         ['weight', w], ['bias', b], ['multiplier', m], ['shift', s],
+        ...(ctx.scratch ? [['im2col', `(int16_t *)${ctx.scratch}`] as [string, string]] : []),
       ],
     }],
     call: `${kernel}(&${p}, ${ctx.ptr(n.inputs[0])}, ${ctx.ptr(n.output)});`,

@@ -29,6 +29,8 @@ export interface EmitContext {
   tensor(name: string): QTensor;
   /** Sanitized tensor name for comments. */
   label(tensor: string): string;
+  /** Pointer expression of the step's arena scratch (the im2col columns of a regular conv), if any. */
+  scratch?: string;
 }
 
 export interface Emitted {
