@@ -1,12 +1,14 @@
-// `npm run bench -- [--memory] [--rounding] [--json]`: measurements that are too slow or too noisy
+// `npm run bench -- [--memory] [--rounding] [--speed [--models a,b] [--record]] [--json]`: measurements that are too slow or too noisy
 // for tests. Results are ratios and exact counts, so they are comparable across runs.
 import { memoryBench } from './memory';
 import { roundingBench } from './rounding';
+import { speedBench } from './speed';
+import { KERNEL_COSTS_FILE } from '../analyze/kernel-costs';
 
 export async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
   const log = (s: string): void => { if (!json) process.stdout.write(`${s}\n`); else process.stderr.write(`${s}\n`); };
-  const all = !argv.some((a) => a.startsWith('--') && a !== '--json');
+  const all = !argv.some((a) => a.startsWith('--') && a !== '--json' && a !== '--record');
   const result: Record<string, unknown> = {};
   if (all || argv.includes('--rounding')) {
     log('rounding of fractional updates (host build, bit-identical to the device):');
@@ -20,6 +22,13 @@ export async function main(argv: string[]): Promise<void> {
   if (all || argv.includes('--memory')) {
     log('memory of on-device training (stm32f746; zoo models at 3x128x128, random weights):');
     result.memory = await memoryBench(log);
+  }
+  if (argv.includes('--speed')) {
+    // Not part of the default run: it builds and emulates ~17 projects three times each.
+    log('instructions per inference and training step in QEMU (mps2-an500, -icount): optimized Cortex-M kernels vs portable C:');
+    const mi = argv.indexOf('--models');
+    const models = mi >= 0 ? argv[mi + 1].split(',') : undefined;
+    result.speed = await speedBench(log, { models, record: argv.includes('--record') ? KERNEL_COSTS_FILE : undefined });
   }
   if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
 }

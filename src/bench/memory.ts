@@ -80,7 +80,7 @@ export async function memoryBench(log: (s: string) => void, opts: { models?: str
 }
 
 /** Random 3x128x128 uint8 images and labels as .npy: memory does not depend on values. */
-function writeRandomImages(dir: string, n: number): void {
+export function writeRandomImages(dir: string, n: number): void {
   fs.mkdirSync(dir, { recursive: true });
   let s = 12345;
   const x = new Uint8Array(n * 3 * 128 * 128).map(() => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s >>> 24; });
