@@ -121,10 +121,14 @@ export async function main(argv: string[]): Promise<void> {
         .positional('out', { type: 'string', demandOption: true, describe: 'project folder written by gen' })
         .option('target', { choices: ['emu', 'board', 'host'] as const, default: 'emu' as const, describe: 'emu: linked for QEMU; board: for the real board; host: this machine' })
         .option('print-logits', { type: 'boolean', default: false, describe: 'firmware prints every sample\'s logits' })
+        .option('portable', { type: 'boolean', default: false, describe: 'the portable C kernels even on a DSP core (-DTT_PORTABLE), for comparison' })
+        .option('profile', { type: 'boolean', default: false, describe: 'the firmware prints the instructions of every kernel call (-DTT_PROFILE)' })
         .example('$0 build out', 'ELF for the emulator, with flash/SRAM use')
+        .example('$0 build out --profile && $0 emulate out', 'instructions per kernel call, as "profile" lines')
         .example('$0 build out --target host', 'the same C as a host program'),
       (a) => {
-        const r = buildProject(a.out, a.target, { printLogits: a['print-logits'] });
+        const extraCflags = [...(a.portable ? ['-DTT_PORTABLE'] : []), ...(a.profile ? ['-DTT_PROFILE'] : [])];
+        const r = buildProject(a.out, a.target, { printLogits: a['print-logits'], extraCflags });
         if (a.json) process.stdout.write(`${JSON.stringify(r)}\n`);
         else if (!a.quiet) {
           process.stdout.write(`built ${r.artifact}\n`);
