@@ -4,14 +4,16 @@
 //  - the backward of depthwise convs streamed channel by channel;
 //  - tiled execution of the frozen prefix. Tiling recomputes halo rows and columns, so
 //    `auto` uses it only when the untiled arena does not fit: then, of the cut points and
-//    tile grids the train stage allows, it takes the one with the fewest tiles whose memory
-//    lower bound fits (the least recomputation), or the smallest one if none fits.
+//    tile grids the train stage allows, it takes the fewest tiles whose memory lower bound
+//    fits and, among the cuts that fit at that grid, the fewest instructions per step
+//    (measured kernel costs, instructions.ts), or the smallest bound if none fits.
 import { QGraph } from '../ir/qgraph';
 import { Scheme } from '../ir/scheme';
 import { Rounding, TrainGraph } from '../ir/train';
 import { Plan, planLowerBound, planMemory, trainSchedule } from '../memory';
 import { buildTrainGraph } from '../train';
 import { inPlaceForward } from '../train/inplace';
+import { trainStepInstructions } from './instructions';
 import { memoryAwareOrder } from '../train/order';
 import { streamBackward } from '../train/stream';
 import { tilePrefix, tilingCandidates } from '../train/tiling';
@@ -125,7 +127,9 @@ function pickTiling(train: TrainGraph, mode: TilingMode, arenaLimit: number, inP
       const mid = (lo + hi) >> 1;
       if (fitAt(mid)) hi = mid; else lo = mid + 1;
     }
-    best = fitAt(lo);
+    // Cuts differ in how much they recompute: the cheapest step, then the smallest bound.
+    const cost = (x: Scored): number => trainStepInstructions(x.tg);
+    best = atLevel(lo).filter((x) => x.lb <= arenaLimit).sort((a, b) => cost(a) - cost(b) || a.lb - b.lb)[0];
   }
   if (!best) {
     // Nothing fits (or 'always'): the smallest bound, which the largest grid gives for each
