@@ -303,22 +303,79 @@ function genConvCases(): Case[] {
 
 /** Network-sized pointwise shapes that reach the optimized paths' blocks and remainders. */
 function shapeCasesPointwise(r: Rng): Case[] {
-  void r;
-  return [];
+  // [in_c, h, w, out_c] for the optimized path: blocks of 1 row x 4 pixels (in_c <= 288) and
+  // x 2 pixels (<= 576) with every loop entry (quads − 1 ≡ 0..3 mod 4, one quad, two quads),
+  // channel tails (in_c % 4), pixel tails (hw % 4), hw = 1 (the fully connected path),
+  // several buffer fills per layer, odd out_c, and in_c 577 (beyond the buffer: portable).
+  const shapes: [number, number, number, number][] = [
+    [3, 1, 1, 5], [3, 4, 4, 7], [4, 4, 5, 3], [5, 7, 9, 11], [8, 32, 32, 6], [8, 3, 5, 4], [12, 4, 4, 5],
+    [16, 8, 8, 9], [20, 3, 4, 4], [24, 4, 4, 6], [48, 1, 3, 10], [48, 8, 8, 16], [96, 4, 4, 8],
+    [160, 1, 1, 10], [288, 2, 2, 3], [289, 2, 3, 5], [290, 1, 1, 2], [296, 1, 2, 2], [300, 2, 2, 3],
+    [384, 4, 4, 4], [576, 4, 4, 3], [577, 1, 3, 3],
+  ];
+  const zps = [-128, 0, 127];
+  const cases: Case[] = [];
+  shapes.forEach(([inC, h, w, outC], k) => {
+    const c = randConv(r, 'pointwise');
+    const inZp = zps[k % 3], outZp = zps[(k + 1) % 3];
+    const [actMin, actMax] = k % 2 ? randAct(r, outZp) : [-128, 127];
+    Object.assign(c, { inC, inH: h, inW: w, outC, outH: h, outW: w, inZp, outZp, actMin, actMax });
+    c.w = randWeights(r, outC * inC);
+    c.bias = randBias(r, outC);
+    c.x = randInput(r, inC * h * w, inZp);
+    cases.push(...convCases(r, c, 'pw-shape'));
+  });
+  return cases;
 }
 
 /** Network-sized depthwise and regular (stem) shapes for the optimized paths. */
 function shapeCasesSpatial(r: Rng): Case[] {
-  void r;
-  return [];
+  // [groups, in_c, in_h, in_w, out_c, kh, kw, sh, sw, pt, pb, pl, pr]. Depthwise (groups ==
+  // in_c): MCUNet's 3x3/5x5/7x7 at stride 1 and 2 on 4x4..64x64 planes, odd sizes and
+  // partial 4-output blocks, channels that fit the row buffer whole or slide a window over
+  // it (32 wide and more), uneven padding, kh != kw, and rows too wide for the buffer
+  // (150 wide, k7: the portable path). Regular (groups 1): the stem 3x3 s2 with
+  // K = in_c·kh·kw % 4 = 0..3, odd out_c and odd pixel counts, K beyond the byte gather
+  // (in_c 32) and more kernel rows than the word gather takes (in_c 12).
+  const dw = (c: number, h: number, w: number, kh: number, kw: number, s: number, p: number):
+    number[] => [c, c, h, w, c, kh, kw, s, s, p, p, p, p];
+  const shapes: number[][] = [
+    dw(2, 64, 64, 3, 3, 1, 1), dw(3, 32, 32, 3, 3, 1, 1), dw(2, 33, 31, 3, 3, 2, 1), dw(5, 16, 16, 3, 3, 1, 1),
+    dw(4, 16, 15, 3, 3, 2, 1), dw(6, 4, 4, 3, 3, 1, 1), dw(3, 8, 8, 3, 3, 1, 1), dw(2, 5, 7, 3, 3, 2, 1),
+    dw(4, 8, 8, 5, 5, 1, 2), dw(5, 4, 4, 5, 5, 1, 2), dw(2, 17, 13, 5, 5, 2, 2), dw(3, 12, 11, 5, 5, 1, 2),
+    dw(4, 8, 8, 7, 7, 1, 3), dw(3, 9, 9, 7, 7, 2, 3), dw(2, 32, 32, 7, 7, 2, 3), dw(2, 31, 29, 7, 7, 1, 3),
+    dw(3, 8, 8, 7, 7, 2, 3), dw(1, 3, 150, 7, 7, 1, 3),
+    [2, 2, 16, 16, 2, 3, 3, 2, 2, 0, 1, 0, 1], [3, 3, 6, 9, 3, 3, 5, 2, 1, 1, 1, 2, 2],
+    [2, 2, 10, 6, 2, 7, 3, 1, 1, 3, 3, 1, 1], [2, 2, 7, 7, 2, 1, 3, 1, 1, 0, 0, 1, 1],
+    [1, 3, 33, 33, 16, 3, 3, 2, 2, 1, 1, 1, 1], [1, 3, 32, 32, 8, 3, 3, 2, 2, 1, 1, 1, 1],
+    [1, 3, 17, 16, 5, 3, 3, 1, 1, 1, 1, 1, 1], [1, 1, 9, 11, 3, 3, 3, 2, 2, 1, 1, 1, 1],
+    [1, 2, 12, 9, 4, 3, 3, 2, 2, 1, 0, 1, 0], [1, 4, 8, 8, 6, 3, 3, 1, 1, 1, 1, 1, 1],
+    [1, 3, 11, 12, 4, 5, 5, 2, 2, 2, 2, 2, 2], [1, 12, 6, 7, 3, 3, 3, 1, 1, 1, 1, 1, 1],
+    [1, 32, 5, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1], [1, 5, 9, 9, 7, 1, 1, 2, 2, 0, 0, 0, 0],
+  ];
+  const zps = [-128, 0, 127];
+  const cases: Case[] = [];
+  shapes.forEach(([groups, inC, inH, inW, outC, kh, kw, sh, sw, pt, pb, pl, pr], k) => {
+    const c = randConv(r, groups === 1 ? 'regular' : 'depthwise');
+    const inZp = zps[k % 3], outZp = zps[(k + 1) % 3];
+    const [actMin, actMax] = k % 3 === 2 ? randAct(r, outZp) : [-128, 127];
+    Object.assign(c, {
+      inC, inH, inW, outC, groups, kh, kw, sh, sw, pt, pl, inZp, outZp, actMin, actMax,
+      outH: outDim(inH, kh, sh, pt, pb), outW: outDim(inW, kw, sw, pl, pr),
+    });
+    c.w = randWeights(r, outC * (inC / groups) * kh * kw);
+    c.bias = randBias(r, outC);
+    c.x = randInput(r, inC * inH * inW, inZp);
+    cases.push(...convCases(r, c, groups === 1 ? 'stem-shape' : 'dw-shape'));
+  });
+  return cases;
 }
 
 function genFcCases(): Case[] {
   const r = mulberry32(SEED ^ 0xfc);
   const cases: Case[] = [];
-  for (let t = 0; t < 80; t++) {
-    const inF = t < 4 ? 1 : randInt(r, 1, 400), outF = randInt(r, 1, 16);
-    const inZp = randZp(r), outZp = randZp(r);
+  const one = (inF: number, outF: number, inZp: number): void => {
+    const outZp = randZp(r);
     const [lo, hi] = randAct(r, outZp);
     const w = randWeights(r, inF * outF), bias = randBias(r, outF), x = randInput(r, inF, inZp);
     const acc = Array.from({ length: outF }, (_, n) => {
@@ -337,6 +394,12 @@ function genFcCases(): Case[] {
       line: joinTokens('fc', inF, outF, inZp, outZp, lo, hi, bias ? 1 : 0, w, bias ?? [], mult, shift, x),
       expected: acc.map((a, n) => outRef(a, mult[n], shift[n], outZp, lo, hi)), lo, hi,
     });
+  };
+  for (let t = 0; t < 80; t++) one(t < 4 ? 1 : randInt(r, 1, 400), randInt(r, 1, 16), randZp(r));
+  // The optimized path's 4-feature steps and tails, row pairs and an odd last row, long
+  // rows, extreme zero points.
+  for (const [inF, outF, inZp] of [[4, 1, -128], [7, 3, 127], [8, 2, 0], [1280, 10, -128], [1027, 5, 127]]) {
+    one(inF, outF, inZp);
   }
   return cases;
 }
@@ -906,7 +969,7 @@ describe('int8 kernels (C runtime)', function () {
   });
 
   describe('sanitizers and cross-compilation', function () {
-    it('every case also passes under -fsanitize=address,undefined', function () {
+    it('every case also passes under -fsanitize=address,undefined, portable and optimized paths', function () {
       const sanExe = path.join(dir, 'kernel_driver_san');
       const flags = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-O1', '-g', '-fno-omit-frame-pointer',
         '-ffp-contract=off', '-fsanitize=address,undefined', '-fno-sanitize-recover=all'];
@@ -919,6 +982,9 @@ describe('int8 kernels (C runtime)', function () {
       }
       compileC([DRIVER, FIXEDPOINT, ...KERNELS], sanExe, { includeDirs: [INCLUDE], cflags: flags });
       for (const name of Object.keys(GENERATORS)) checkAll(sanExe, dir, `san-${name}`, casesFor(name));
+      // The optimized paths too (their stack buffers and word loads), intrinsics emulated.
+      compileC([DRIVER, FIXEDPOINT, ...KERNELS], `${sanExe}_dsp`, { includeDirs: [INCLUDE], cflags: flags, defines: ['TT_DSP_EMULATE'] });
+      for (const name of Object.keys(GENERATORS)) checkAll(`${sanExe}_dsp`, dir, `san-dsp-${name}`, casesFor(name));
     });
 
     it('each runtime file builds with -Werror for Cortex-M7 and Cortex-M4 (-O2, -Os) and calls no libc', function () {
