@@ -145,8 +145,10 @@ function fixtures<T>(file: string): T[] {
 const ROUND_NEAREST = 0, ROUND_STOCHASTIC = 1, ROUND_MASTER = 2;
 const FN_CONV = 0, FN_DW = 1, FN_PW = 2;
 
+/** A number as a driver token; −0 stays "-0" (String(−0) is "0"). */
+const numTok = (v: number | string): string => (Object.is(v, -0) ? '-0' : String(v));
 const tok = (...parts: (number | string | readonly number[])[]): string =>
-  parts.map((p) => (Array.isArray(p) ? p.join(' ') : String(p))).join(' ');
+  parts.map((p) => (Array.isArray(p) ? p.map(numTok).join(' ') : numTok(p as number | string))).join(' ');
 const geomTokens = (g: ConvGeom): number[] =>
   [g.in_c, g.in_h, g.in_w, g.out_c, g.out_h, g.out_w, g.kh, g.kw, g.stride_h, g.stride_w, g.pad_t, g.pad_l, g.groups];
 const poolTokens = (p: PoolGeom): number[] =>
@@ -1333,6 +1335,245 @@ describe('training kernels (C runtime, firmware/train)', function () {
       const sp = runCmds([tok('math', 2, 5, [0, 0x80000000, 0x4b000000, 0x7f800000, 0x7fc00000].map((b) => b >>> 0))])[0].map(Number).map(floatOf);
       assert.deepStrictEqual(sp.slice(0, 2), [1, 1]);
       assert.ok(sp.slice(2).every(Number.isNaN));
+    });
+  });
+
+  // The optimized Cortex-M paths (#if TT_DSP in firmware/train) compiled on the host with
+  // TT_DSP_EMULATE must print exactly what the portable build prints: the same float
+  // operations in the same order for every element, the same integers and rng draws.
+  describe('optimized paths (TT_DSP_EMULATE): byte-identical to the portable build', function () {
+    let dspExe = '';
+    before(function () {
+      dspExe = compileC([DRIVER, ...trainSources()], path.join(workDir, 'train_driver_dsp'),
+        { includeDirs: [INCLUDE], cflags: CFLAGS, defines: ['TT_DSP_EMULATE'] });
+    });
+
+    /** Runs cmds on both builds and reports the commands whose lines differ. Which NaN an
+     * operation on two NaNs returns is left open by IEEE 754 and C, and GCC commutes float
+     * additions, so the sign of a NaN is the one thing not compared. */
+    const norm = (line: string[]): string => line.map((t) => (t === '-nan' ? 'nan' : t)).join(' ');
+    const compared: { cmds: string[]; out: string[] }[] = [];
+    function compare(cmds: string[]): string[] {
+      const a = runCmds(cmds), b = runCmds(cmds, dspExe);
+      compared.push({ cmds, out: b.map(norm) });
+      const bad: string[] = [];
+      a.forEach((line, i) => { if (norm(line) !== norm(b[i])) bad.push(cmds[i].slice(0, 100)); });
+      return bad;
+    }
+
+    // Floats with the corner cases a reordering would show: ±0, tiny, huge, mixed signs.
+    const vals = (r: Rng, n: number, special = 0.02): number[] => range(n).map(() => {
+      if (r() < special) return [0, -0, 1e-30, -1e-30, 3e30, -3e30, Infinity, -Infinity, NaN][randInt(r, 0, 8)];
+      return f32(randn(r) * (r() < 0.5 ? 1 : 100));
+    });
+    const s8 = (r: Rng, n: number, lo = -127, hi = 127): number[] => range(n).map(() => randInt(r, lo, hi));
+    const scales = (r: Rng, n: number): number[] =>
+      range(n).map(() => (r() < 0.03 ? [0, Infinity, 3e38][randInt(r, 0, 2)] : f32(0.001 + 0.05 * r())));
+    const geom = (inC: number, inH: number, inW: number, outC: number, k: number, s: number, groups: number, pad = (k - 1) >> 1): ConvGeom => ({
+      in_c: inC, in_h: inH, in_w: inW, out_c: outC, out_h: Math.floor((inH + 2 * pad - k) / s) + 1,
+      out_w: Math.floor((inW + 2 * pad - k) / s) + 1, kh: k, kw: k, stride_h: s, stride_w: s, pad_t: pad, pad_l: pad, groups,
+    });
+    /** Random split of in_c channels into n_train trainable slots (in_slot, sel). */
+    function split(r: Rng, inC: number, nTrain: number): { slot: number[]; sel: number[] } {
+      const sel = range(inC).filter(() => true).sort(() => r() - 0.5).slice(0, nTrain).sort((a, b) => a - b);
+      let f = 0;
+      const slot = range(inC).map((i) => (sel.includes(i) ? 0x8000 | sel.indexOf(i) : f++));
+      return { slot, sel };
+    }
+    // A dx start value: NaN in overwrite mode (reading it would show), else values with -0.
+    const dx0 = (r: Rng, n: number, acc: number): number[] => (acc ? vals(r, n, 0.1) : fill(n, NaN));
+
+    it('the oracle commands of the tests above (fixtures, rounding, masks, math)', function () {
+      assert.ok(played.length > 10, 'run after the other tests');
+      const bad: string[] = [];
+      for (const p of played.slice()) bad.push(...compare(p.cmds));
+      assert.deepStrictEqual(bad, []);
+    });
+
+    it('pointwise backward_input: network shapes, odd channel counts and planes, split weights, accumulate 0/1', function () {
+      const r = mulberry32(SEED ^ 0xd5f1);
+      const shapes: [number, number, number, number][] = [
+        [48, 192, 8, 8], [576, 160, 4, 4], [160, 48, 8, 8], [96, 576, 4, 4], [160, 10, 1, 1],
+        [7, 5, 1, 1], [5, 13, 1, 3], [13, 7, 1, 17], [4, 70, 3, 3], [11, 33, 2, 5], [1, 1, 1, 1], [2, 3, 3, 1],
+      ];
+      const cmds: string[] = [];
+      for (const [inC, outC, h, w] of shapes) for (const acc of [0, 1]) {
+        const g = geom(inC, h, w, outC, 1, 1, 1);
+        const ws = scales(r, outC), dy = vals(r, outC * h * w);
+        cmds.push(convbwCmd(FN_PW, g, acc, s8(r, outC * inC, -128), ws, dy, dx0(r, inC * h * w, acc)));
+        const nTrain = Math.max(1, Math.floor(inC / 3));
+        if (nTrain < inC) {
+          const { slot } = split(r, inC, nTrain);
+          cmds.push(tok('convbws', FN_PW, geomTokens(g), acc, nTrain, slot, s8(r, outC * (inC - nTrain)), s8(r, outC * nTrain),
+            ws, dy, dx0(r, inC * h * w, acc)));
+        }
+      }
+      assert.deepStrictEqual(compare(cmds), []);
+    });
+
+    it('depthwise backward_input (and in place): 1x1..7x7, stride 1/2, planes 1x1..17x17, split weights, accumulate 0/1', function () {
+      const r = mulberry32(SEED ^ 0xd5f2);
+      const cmds: string[] = [];
+      const planes: [number, number][] = [[4, 4], [8, 8], [16, 16], [1, 1], [3, 3], [5, 7], [9, 9], [2, 17], [17, 3]];
+      for (const k of [1, 3, 5, 7]) for (const s of [1, 2]) for (const [h, w] of planes) {
+        for (const pad of [(k - 1) >> 1, 0, k - 1]) {
+          if (h + 2 * pad < k || w + 2 * pad < k) continue;
+          if (pad !== (k - 1) >> 1 && r() < 0.6) continue;
+          const C = randInt(r, 1, 6);
+          const g = geom(C, h, w, C, k, s, C, pad);
+          const ws = scales(r, C), wq = s8(r, C * k * k, -128), yn = C * g.out_h * g.out_w, xn = C * h * w;
+          for (const acc of [0, 1]) {
+            const dy = vals(r, yn);
+            cmds.push(convbwCmd(FN_DW, g, acc, wq, ws, dy, dx0(r, xn, acc)));
+            if (C > 1) {
+              const nTrain = randInt(r, 1, C - 1);
+              const { slot } = split(r, C, nTrain);
+              cmds.push(tok('convbws', FN_DW, geomTokens(g), acc, nTrain, slot, s8(r, (C - nTrain) * k * k), s8(r, nTrain * k * k),
+                ws, dy, dx0(r, xn, acc)));
+            }
+          }
+          if (s === 1 && g.out_h === h && g.out_w === w) cmds.push(tok('dwinplace', geomTokens(g), wq, ws, vals(r, xn)));
+        }
+      }
+      // Signed zeros: dx starting at −0 keeps it only while every added term is −0, and
+      // cells no window reaches (stride 2, no padding) keep their start value.
+      for (const [h, w, k, s, pad] of [[4, 4, 3, 2, 0], [6, 5, 5, 2, 0], [5, 9, 3, 1, 1], [8, 8, 7, 2, 3], [3, 3, 3, 1, 1]]) {
+        const C = 3;
+        const g = geom(C, h, w, C, k, s, C, pad);
+        const yn = C * g.out_h * g.out_w;
+        const dy = range(yn).map(() => (r() < 0.5 ? -0 : r() < 0.5 ? 0 : f32(randn(r))));
+        for (const dx of [fill(C * h * w, -0), range(C * h * w).map(() => (r() < 0.5 ? -0 : NaN))]) {
+          cmds.push(convbwCmd(FN_DW, g, 1, s8(r, C * k * k), scales(r, C), dy, dx));
+          cmds.push(convbwCmd(FN_DW, g, 1, fill(C * k * k, 0), fill(C, 1), dy, dx));
+        }
+      }
+      // The network's: 576 ch 3x3 at 4x4, 384 ch 5x5 at 4x4, 192 ch 3x3 at 8x8, 240 ch 7x7/2 from 8x8.
+      for (const [C, h, k, s] of [[576, 4, 3, 1], [384, 4, 5, 1], [192, 8, 3, 1], [240, 8, 7, 2]]) {
+        const g = geom(C, h, h, C, k, s, C);
+        const wq = s8(r, C * k * k), ws = scales(r, C);
+        cmds.push(convbwCmd(FN_DW, g, 0, wq, ws, vals(r, C * g.out_h * g.out_w), dx0(r, C * h * h, 0)));
+        if (s === 1) cmds.push(tok('dwinplace', geomTokens(g), wq, ws, vals(r, C * h * h)));
+      }
+      assert.deepStrictEqual(compare(cmds), []);
+    });
+
+    it('pointwise / depthwise / conv / fc updates and bias updates: every rounding, masters, sel', function () {
+      const r = mulberry32(SEED ^ 0xd5f3);
+      const cmds: string[] = [];
+      const pw: [number, number, number, number, number][] = [
+        [48, 192, 8, 8, 24], [48, 144, 8, 8, 12], [160, 10, 1, 1, 160], [7, 5, 1, 1, 3], [13, 7, 1, 17, 13], [9, 11, 3, 3, 4], [5, 3, 1, 3, 1],
+        [250, 3, 1, 5, 230], [100, 9, 2, 2, 97],
+      ];
+      for (const [inC, outC, h, w, nSel] of pw) for (const rounding of [ROUND_NEAREST, ROUND_STOCHASTIC, ROUND_MASTER]) {
+        const g = geom(inC, h, w, outC, 1, 1, 1);
+        const sel = split(r, inC, nSel).sel;
+        const hasSel = r() < 0.7;
+        const master = rounding === ROUND_MASTER ? range(outC * nSel).map(() => (r() < 0.3 ? NaN : randInt(r, -127, 127) + r())) : null;
+        cmds.push(convupCmd(FN_PW, g, {
+          xScale: f32(0.02 + 0.05 * r()), xZp: randInt(r, -128, 127), rounding, seed: randInt(r, 1, 1e9), steps: 2,
+          lr: f32(0.5 * r()), sel: hasSel ? sel : null, nSel, w: s8(r, outC * inC), ws: scales(r, outC), master,
+          xs: s8(r, nSel * h * w, -128), dy: vals(r, outC * h * w),
+        }));
+      }
+      for (const [C, h, k, s] of [[6, 4, 3, 1], [5, 8, 7, 2], [3, 5, 5, 1]]) for (const rounding of [ROUND_STOCHASTIC, ROUND_MASTER]) {
+        const g = geom(C, h, h, C, k, s, C);
+        const sel = split(r, C, randInt(r, 1, C)).sel;
+        const master = rounding === ROUND_MASTER ? range(sel.length * k * k).map(() => (r() < 0.3 ? NaN : randInt(r, -127, 127))) : null;
+        for (const fn of [FN_CONV, FN_DW]) {
+          cmds.push(convupCmd(fn, g, {
+            xScale: f32(0.03), xZp: randInt(r, -20, 20), rounding, seed: 99, steps: 1, lr: f32(0.2), sel,
+            w: s8(r, C * k * k), ws: scales(r, C), master: fn === FN_DW ? master : null,
+            xs: s8(r, sel.length * h * h, -128), dy: vals(r, C * g.out_h * g.out_w),
+          }));
+        }
+      }
+      for (const [outC, plane] of [[10, 1], [160, 16], [48, 64], [7, 3], [5, 17], [3, 0]]) {
+        for (const rounding of [ROUND_NEAREST, ROUND_STOCHASTIC, ROUND_MASTER]) {
+          const bias = range(outC).map(() => (r() < 0.1 ? [2147483647, -2147483648, 1 << 26][randInt(r, 0, 2)] : randInt(r, -5000, 5000)));
+          cmds.push(biasupCmd(outC, plane, f32(0.02), rounding, 1234, 2, f32(0.3 * r()), bias, scales(r, outC),
+            rounding === ROUND_MASTER ? range(outC).map(() => (r() < 0.3 ? NaN : bias[0])) : null, vals(r, outC * plane)));
+        }
+      }
+      assert.deepStrictEqual(compare(cmds), []);
+    });
+
+    it('masks, mask apply, clamp backward and elementwise: lengths around word and byte boundaries', function () {
+      const r = mulberry32(SEED ^ 0xd5f4);
+      const cmds: string[] = [];
+      for (const n of [0, 1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 100, 1027]) {
+        for (const [lo, hi] of [[-128, 127], [-129, 128], [0, 127], [-128, 20], [-5, 5], [3, 3], [126, 128], [-129, -127]]) {
+          const x = range(n).map(() => (r() < 0.3 ? [-128, 127, lo, hi, lo + 1, hi - 1][randInt(r, 0, 5)] : randInt(r, -128, 127)))
+            .map((v) => Math.max(-128, Math.min(127, v)));
+          cmds.push(tok('mask', n, lo, hi, x));
+          cmds.push(tok('clampbw', n, lo, hi, x, vals(r, n)));
+        }
+        const bits = range((n + 7) >> 3).map(() => [0, 255, randInt(r, 0, 255)][randInt(r, 0, 2)]);
+        cmds.push(tok('maskapply', n, bits, vals(r, n)));
+        for (const op of [0, 1, 2]) cmds.push(tok('ew', op, n, vals(r, n), vals(r, n), f32(randn(r))));
+      }
+      assert.deepStrictEqual(compare(cmds), []);
+    });
+
+    it('channel-streamed backward: pointwise / conv P, masks, split weights, accumulate, every update', function () {
+      const r = mulberry32(SEED ^ 0xd5f5);
+      const cmds: string[] = [];
+      // [C, D plane, D k, D stride, P in_c, P k (1: pointwise), n_train (0: no split)]
+      const cases: [number, number, number, number, number, number, number][] = [
+        [24, 8, 7, 2, 16, 1, 8], [24, 8, 7, 2, 16, 1, 0], [9, 4, 3, 1, 5, 1, 2], [13, 4, 5, 1, 7, 1, 0],
+        [5, 3, 3, 1, 4, 3, 0], [6, 17, 3, 1, 3, 1, 1], [3, 9, 5, 2, 2, 1, 0], [40, 2, 3, 1, 33, 1, 11],
+        [5, 2, 3, 1, 200, 1, 0], [3, 8, 3, 1, 9, 1, 0],
+      ];
+      for (const [C, h, k, s, pin, pk, nTrain] of cases) for (let v = 0; v < 4; v++) {
+        const d = geom(C, h, h, C, k, s, C);
+        const dplane = h * h;
+        const pg = geom(pin, h, h, C, pk, 1, 1);
+        const pplane = h * h;
+        const parts: (number | string | readonly number[])[] = ['stream', geomTokens(d), s8(r, C * k * k), scales(r, C), vals(r, C * d.out_h * d.out_w)];
+        const mtype = v % 3;
+        parts.push(mtype);
+        if (mtype === 1) parts.push(range((C * dplane + 7) >> 3).map(() => randInt(r, 0, 255)));
+        if (mtype === 2) parts.push(-128, 127, s8(r, C * dplane, -128));
+        parts.push(geomTokens(pg), nTrain);
+        const { slot, sel } = split(r, pin, nTrain || Math.max(1, pin >> 1));
+        if (nTrain) parts.push(slot);
+        parts.push(s8(r, C * (pin - nTrain) * pk * pk));
+        if (nTrain) parts.push(s8(r, C * nTrain * pk * pk));
+        parts.push(scales(r, C));
+        const acc = v >> 1;
+        parts.push(1, pk === 1 ? 1 : 0, acc, dx0(r, pin * pplane, acc));
+        const hasPw = v !== 3 || nTrain > 0;
+        const rounding = [ROUND_STOCHASTIC, ROUND_MASTER, ROUND_NEAREST][randInt(r, 0, 2)];
+        if (hasPw) {
+          const nm = C * sel.length * pk * pk;
+          parts.push(1, pk === 1 ? 1 : 0, f32(0.05), randInt(r, -10, 10), rounding, 1, sel.length, sel,
+            rounding === ROUND_MASTER ? 1 : 0, ...(rounding === ROUND_MASTER ? [nm, range(nm).map(() => (r() < 0.5 ? NaN : r()))] : []),
+            s8(r, sel.length * pplane, -128));
+        } else parts.push(0);
+        parts.push(1, f32(0.04), rounding, s8(r, C).map((b) => b * 100), rounding === ROUND_MASTER ? 1 : 0);
+        if (rounding === ROUND_MASTER) parts.push(fill(C, NaN));
+        parts.push(randInt(r, 1, 1e9), f32(0.1 + r()));
+        cmds.push(tok(...parts));
+      }
+      assert.deepStrictEqual(compare(cmds), []);
+    });
+
+    it('the optimized paths run clean at -O0 under ASan/UBSan, with the same results', function () {
+      const flags = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-O0', '-g', '-fno-omit-frame-pointer',
+        '-ffp-contract=off', '-fno-math-errno', '-fsanitize=address,undefined', '-fno-sanitize-recover=all'];
+      const probe = path.join(workDir, 'probe-dsp.c');
+      fs.writeFileSync(probe, 'int main(void) { return 0; }\n');
+      try {
+        compileC([probe], path.join(workDir, 'probe-dsp'), { cflags: flags });
+      } catch {
+        this.skip(); // no sanitizer runtime on this host
+      }
+      const san = compileC([DRIVER, ...trainSources()], path.join(workDir, 'train_driver_dsp_san'),
+        { includeDirs: [INCLUDE], cflags: flags, defines: ['TT_DSP_EMULATE'] });
+      assert.ok(compared.length >= 5, 'run after the comparisons above');
+      for (const c of compared) {
+        const out = runCmds(c.cmds, san).map(norm);
+        out.forEach((line, i) => assert.strictEqual(line, c.out[i], `different at -O0: ${c.cmds[i].slice(0, 80)}`));
+      }
     });
   });
 

@@ -9,9 +9,11 @@
  *   P's weights and bias of output channel c move by their QAS step.
  * P's input gradient uses its weights before their update, as the unstreamed steps do. */
 #include "tt_train.h"
+#include "tt_simd.h"
 
-void tt_stream_backward_f32(const tt_stream_params_t *s, const float *dy, float *dx, float *plane,
-                            float lr, tt_rng_t *rng) {
+/* The portable loop; noinline keeps its code (and speed) as before the optimized path. */
+static __attribute__((noinline)) void stream_portable(const tt_stream_params_t *s, const float *dy, float *dx,
+                                                      float *plane, float lr, tt_rng_t *rng) {
   const tt_conv_grad_params_t *d = s->dw;
   const uint32_t in_plane = (uint32_t)d->in_h * d->in_w, out_plane = (uint32_t)d->out_h * d->out_w;
   const uint32_t ksize = (uint32_t)d->kh * d->kw;
@@ -68,4 +70,224 @@ void tt_stream_backward_f32(const tt_stream_params_t *s, const float *dy, float 
       tt_bias_update_s32(&bv, plane, lr, rng);
     }
   }
+}
+
+#if TT_DSP
+/* Several channels at a time. The planes of n consecutive channels are computed into a
+ * stack buffer, so P's input gradient takes them in one pointwise call with out_c = n
+ * (each dx element still adds its terms in channel order, after the same start value),
+ * and P's pointwise weight gradients of the n channels share the int8 -> float
+ * conversions of the saved input. The updates then run channel by channel in the
+ * portable order (weights of c in sel order, then the bias of c), so the stochastic draws
+ * are the same. Batching is safe: channel c's update only changes P's row c, which P's
+ * input gradient has already read, and nothing else reads what an update writes. */
+#define ST_BUF 256                 /* floats of channel planes on the stack */
+#define ST_SUMS 96                 /* weight-gradient sums of a batch on the stack */
+#define ST_MAXC 8                  /* channels per batch */
+#define ST_NJ 6                    /* selected channels per register block of the dots */
+
+/* g[o·gs + j] = Σ_px dyo[px]·(float)(x_j[px] − zp) over px in order, for NO rows of dy
+ * (stride hw) and NJ planes of x (stride hw): NO·NJ sums in registers. */
+static inline __attribute__((always_inline)) void dot_block(const float *dy, const int8_t *x, int32_t hw,
+                                                            int32_t zp, float *g, int32_t gs, const int NO,
+                                                            const int NJ) {
+  float acc[4][ST_NJ];
+  int32_t px;
+#pragma GCC unroll 4
+  for (int o = 0; o < NO; o++)
+#pragma GCC unroll 6
+    for (int j = 0; j < NJ; j++) acc[o][j] = 0.0f;
+  for (px = 0; px < hw; px++) {
+    float xf[ST_NJ];
+#pragma GCC unroll 6
+    for (int j = 0; j < NJ; j++) xf[j] = (float)(x[j * hw + px] - zp);
+#pragma GCC unroll 4
+    for (int o = 0; o < NO; o++) {
+      const float d = dy[o * hw + px];
+#pragma GCC unroll 6
+      for (int j = 0; j < NJ; j++) acc[o][j] = tt_fmac(acc[o][j], d, xf[j]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int o = 0; o < NO; o++)
+#pragma GCC unroll 6
+    for (int j = 0; j < NJ; j++) g[o * gs + j] = acc[o][j];
+}
+
+/* g[o·n_sel + j] for o < n_o, j < n_sel: every (o, j) sum of tt_pointwise_update_s8. */
+static __attribute__((noinline)) void dots(const float *dy, int32_t n_o, const int8_t *x, int32_t n_sel,
+                                           int32_t hw, int32_t zp, float *g) {
+  int32_t o, j;
+  for (o = 0; o + 4 <= n_o; o += 4) {
+    for (j = 0; j + ST_NJ <= n_sel; j += ST_NJ)
+      dot_block(dy + o * hw, x + j * hw, hw, zp, g + o * n_sel + j, n_sel, 4, ST_NJ);
+    for (; j < n_sel; j++) dot_block(dy + o * hw, x + j * hw, hw, zp, g + o * n_sel + j, n_sel, 4, 1);
+  }
+  for (; o < n_o; o++) {
+    for (j = 0; j + ST_NJ <= n_sel; j += ST_NJ)
+      dot_block(dy + o * hw, x + j * hw, hw, zp, g + o * n_sel + j, n_sel, 1, ST_NJ);
+    for (; j < n_sel; j++) dot_block(dy + o * hw, x + j * hw, hw, zp, g + o * n_sel + j, n_sel, 1, 1);
+  }
+}
+
+/* The clamp of P's activation on one plane (bits from bit0 on, or the int8 output). */
+static void clamp_plane(const tt_stream_params_t *s, uint32_t c, float *pl, uint32_t n) {
+  const uint32_t bit0 = c * n;
+  uint32_t i;
+  if (s->mask) {
+    if (!(bit0 & 7u)) {
+      tt_mask_apply_f32(pl, s->mask + (bit0 >> 3), n);
+    } else {
+      for (i = 0; i < n; i++) {
+        const uint32_t b = bit0 + i;
+        if (!((s->mask[b >> 3] >> (b & 7)) & 1u)) pl[i] = 0.0f;
+      }
+    }
+  } else if (s->y) {
+    tt_clamp_backward_f32(pl, s->y + c * n, n, s->lo, s->hi);
+  }
+}
+
+/* D's input gradient of channels [c0, c0 + n) into planes, then P's clamp. */
+static __attribute__((noinline)) void batch_planes(const tt_stream_params_t *s, const float *dy, uint32_t c0,
+                                                   uint32_t n, float *planes) {
+  const tt_conv_grad_params_t *d = s->dw;
+  const uint32_t in_plane = (uint32_t)d->in_h * d->in_w, out_plane = (uint32_t)d->out_h * d->out_w;
+  const uint32_t ksize = (uint32_t)d->kh * d->kw;
+  tt_conv_grad_params_t dv = *d;
+  uint32_t k;
+  dv.in_c = dv.out_c = dv.groups = (uint16_t)n;
+  dv.weight = d->weight + c0 * ksize;
+  dv.w_scale = d->w_scale + c0;
+  tt_depthwise_backward_input_f32(&dv, dy + c0 * out_plane, planes, 0);
+  for (k = 0; k < n; k++) clamp_plane(s, c0 + k, planes + k * in_plane, in_plane);
+}
+
+/* dx += P's input gradient from output channels [c0, c0 + n) (the first overwrites unless
+ * accumulating): a pointwise P in one call, a general one channel by channel. */
+static __attribute__((noinline)) void batch_grad(const tt_stream_params_t *s, uint32_t c0, uint32_t n,
+                                                 const float *planes, uint32_t in_plane, float *dx) {
+  const tt_conv_grad_params_t *gp = s->p_grad;
+  tt_conv_grad_params_t gv = *gp;
+  const uint32_t ipg = gp->in_c, kk = (uint32_t)gp->kh * gp->kw;
+  uint32_t k;
+  if (s->p_grad_pointwise) {
+    gv.out_c = (uint16_t)n;
+    gv.w_scale = gp->w_scale + c0;
+    if (gp->weight_train) {
+      gv.weight = gp->weight + c0 * (ipg - gp->n_train) * kk;
+      gv.weight_train = gp->weight_train + c0 * gp->n_train * kk;
+    } else {
+      gv.weight = gp->weight + c0 * ipg * kk;
+    }
+    tt_pointwise_backward_input_f32(&gv, planes, dx, c0 > 0 || s->p_grad_accumulate);
+  } else {
+    gv.out_c = 1;
+    for (k = 0; k < n; k++) {
+      const uint32_t c = c0 + k;
+      gv.w_scale = gp->w_scale + c;
+      gv.weight = gp->weight + c * ipg * kk;   /* split weights are pointwise only */
+      tt_conv_backward_input_f32(&gv, planes + k * in_plane, dx, c > 0 || s->p_grad_accumulate);
+    }
+  }
+}
+
+/* tt_qas_step_s8 for STOCHASTIC rounding (which ignores the master), inlined together with
+ * its draw tt_rng_uniform: the same operations on the same values, the state in a local. */
+static inline int8_t qas_stochastic(int8_t q, float d, uint32_t *state) {
+  uint32_t x = *state;
+  float u, f;
+  int32_t t, v;
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  *state = x;
+  u = (float)(x >> 8) * 5.9604644775390625e-8f;
+  if (d != d) return q;
+  d = d > 512.0f ? 512.0f : (d < -512.0f ? -512.0f : d);
+  t = (int32_t)d;
+  f = (d - (float)t) + u;
+  v = q + t + (f >= 1.0f ? 1 : (f < 0.0f ? -1 : 0));
+  return (int8_t)(v > 127 ? 127 : (v < -127 ? -127 : v));
+}
+
+/* P's weight (from the sums g when pointwise) and bias updates of channel c. */
+static __attribute__((noinline)) void channel_update(const tt_stream_params_t *s, uint32_t c,
+                                                     const float *plane, const float *g, float lr,
+                                                     tt_rng_t *rng) {
+  const tt_conv_update_params_t *w = s->p_w;
+  uint32_t j;
+  if (w) {
+    const uint32_t kk = (uint32_t)w->kh * w->kw;
+    int8_t *wc = w->weight + c * (w->weight_is_slice ? w->n_sel : (uint32_t)w->in_c) * kk;
+    float *mc = w->master ? w->master + c * w->n_sel * kk : 0;
+    if (g) {
+      /* tt_pointwise_update_s8 on the one-channel view, from the sums in g. */
+      const float ws = w->w_scale[c];
+      const float kf = ws > 0.0f ? lr * w->x_scale / ws : 0.0f;
+      if (w->rounding == TT_ROUND_STOCHASTIC) {
+        uint32_t st = rng->state;
+        for (j = 0; j < w->n_sel; j++) {
+          const uint32_t widx = w->weight_is_slice ? j : (w->sel ? w->sel[j] : j);
+          wc[widx] = qas_stochastic(wc[widx], -(kf * g[j]), &st);
+        }
+        rng->state = st;
+      } else {
+        for (j = 0; j < w->n_sel; j++) {
+          const uint32_t widx = w->weight_is_slice ? j : (w->sel ? w->sel[j] : j);
+          wc[widx] = tt_qas_step_s8(wc[widx], -(kf * g[j]), w->rounding, mc ? mc + j : 0, rng);
+        }
+      }
+    } else {
+      tt_conv_update_params_t wv = *w;
+      wv.out_c = 1;
+      wv.w_scale = w->w_scale + c;
+      wv.weight = wc;
+      if (mc) wv.master = mc;
+      if (s->p_w_pointwise) tt_pointwise_update_s8(&wv, s->p_saved, plane, lr, rng);
+      else tt_conv_update_s8(&wv, s->p_saved, plane, lr, rng);
+    }
+  }
+  if (s->p_b) {
+    tt_bias_update_params_t bv = *s->p_b;
+    bv.out_c = 1;
+    bv.bias = s->p_b->bias + c;
+    bv.w_scale = s->p_b->w_scale + c;
+    if (s->p_b->master) bv.master = s->p_b->master + c;
+    tt_bias_update_s32(&bv, plane, lr, rng);
+  }
+}
+
+/* 0 if the geometry is not covered (nothing done). */
+static int stream_dsp(const tt_stream_params_t *s, const float *dy, float *dx, float lr, tt_rng_t *rng) {
+  const tt_conv_grad_params_t *d = s->dw;
+  const uint32_t in_plane = (uint32_t)d->in_h * d->in_w;
+  const tt_conv_update_params_t *w = s->p_w;
+  /* P's pointwise weight gradient from the batched sums when one channel's fit in g (else
+   * tt_pointwise_update_s8 per channel, as the portable loop does). */
+  const int w_dots = w && s->p_w_pointwise && w->n_sel > 0 && w->n_sel <= ST_SUMS;
+  float planes[ST_BUF], g[ST_SUMS];
+  uint32_t nc, c0, k;
+  if (in_plane == 0 || in_plane > ST_BUF) return 0;
+  nc = ST_BUF / in_plane;
+  if (nc > ST_MAXC) nc = ST_MAXC;
+  if (w_dots && nc * w->n_sel > ST_SUMS) nc = ST_SUMS / w->n_sel;
+  for (c0 = 0; c0 < d->in_c; c0 += nc) {
+    const uint32_t n = d->in_c - c0 < nc ? d->in_c - c0 : nc;
+    batch_planes(s, dy, c0, n, planes);
+    if (s->p_grad) batch_grad(s, c0, n, planes, in_plane, dx);
+    if (w_dots) dots(planes, (int32_t)n, s->p_saved, w->n_sel, (int32_t)in_plane, w->x_zp, g);
+    for (k = 0; k < n; k++)
+      channel_update(s, c0 + k, planes + k * in_plane, w_dots ? g + k * w->n_sel : 0, lr, rng);
+  }
+  return 1;
+}
+#endif
+
+void tt_stream_backward_f32(const tt_stream_params_t *s, const float *dy, float *dx, float *plane,
+                            float lr, tt_rng_t *rng) {
+#if TT_DSP
+  if (stream_dsp(s, dy, dx, lr, rng)) return;
+#endif
+  stream_portable(s, dy, dx, plane, lr, rng);
 }

@@ -13,6 +13,20 @@
  *   gather plane n_ch n_sel sel[n_sel] x[n_ch*plane]         -> out[n_sel*plane]
  *   convbw fn in_c in_h in_w out_c out_h out_w kh kw sh sw pt pl groups acc
  *          w[] w_scale[out_c] dy[] dx0[]  (fn 0 general, 1 depthwise, 2 pointwise) -> dx[]
+ *   convbws fn <geometry> acc n_train slot[in_c] wf[] wt[] w_scale[out_c] dy[] dx0[]
+ *          split weights (fn 1 depthwise: wf [in_c-n_train][kh][kw], wt [n_train][kh][kw];
+ *          fn 2 pointwise: wf [out_c][in_c-n_train], wt [out_c][n_train]) -> dx[]
+ *   dwinplace <geometry> w[] w_scale[] g[]                   -> g[] (in-place depthwise)
+ *   stream <D geometry> wd[] wd_scale[C] dy[]
+ *          masktype (0 none, 1 bits[], 2 lo hi y[])   over C x D's input plane
+ *          <P geometry> n_train [slot[P.in_c]] wf[] [wt[]] wp_scale[C]
+ *          has_pgrad [pointwise acc dx0[]]
+ *          has_pw [pointwise x_scale x_zp rounding has_sel n_sel sel[] has_master
+ *                  [n_master master[]] x_saved[n_sel*P plane]]
+ *          has_pb [x_scale rounding bias[C] has_master [master[C]]] seed lr
+ *          (P's weights are shared by its gradient and its update as in the generated
+ *          code: the slice wt when split, else wf)
+ *                                  -> [dx[]] wf[] [wt[]] [master[]] [bias[] [bmaster[]]] rng_state
  *   fcbw in out acc w[] w_scale[out] dy[out] dx0[in]         -> dx[in]
  *   poolbw kind c in_h in_w out_h out_w kh kw sh sw pt pl cip acc [x[] if max] dy[] dx0[]
  *          (kind 0 avg, 1 max, 2 global)                     -> dx[]
@@ -274,6 +288,194 @@ static void run_convbw(void) {
   gfree(dx, xn * sizeof *dx);
 }
 
+/* Split weights of a pointwise (fn 2) or depthwise (fn 1) layer. */
+static void run_convbws(void) {
+  tt_conv_grad_params_t p = {0};
+  int fn = (int)rdi(), acc;
+  size_t k, nf, nt, xn, yn;
+  uint16_t *slot;
+  int8_t *wf, *wt;
+  float *ws, *dy, *dx;
+  rd_conv_geometry(&p);
+  acc = (int)rdi();
+  p.n_train = (uint16_t)rdi();
+  slot = rd_u16(p.in_c);
+  k = (size_t)p.kh * p.kw;
+  nf = fn == 1 ? (size_t)(p.in_c - p.n_train) * k : (size_t)p.out_c * (p.in_c - p.n_train);
+  nt = fn == 1 ? (size_t)p.n_train * k : (size_t)p.out_c * p.n_train;
+  xn = (size_t)p.in_c * p.in_h * p.in_w;
+  yn = (size_t)p.out_c * p.out_h * p.out_w;
+  wf = rd_s8(nf);
+  wt = rd_s8(nt);
+  ws = rd_f32(p.out_c);
+  dy = rd_f32(yn);
+  dx = rd_f32(xn);
+  p.weight = wf;
+  p.weight_train = wt;
+  p.in_slot = slot;
+  p.w_scale = ws;
+  if (fn == 1) tt_depthwise_backward_input_f32(&p, dy, dx, acc);
+  else tt_pointwise_backward_input_f32(&p, dy, dx, acc);
+  put_fs(dx, xn);
+  gfree(slot, p.in_c * sizeof *slot);
+  gfree(wf, nf);
+  gfree(wt, nt);
+  gfree(ws, p.out_c * sizeof *ws);
+  gfree(dy, yn * sizeof *dy);
+  gfree(dx, xn * sizeof *dx);
+}
+
+static void run_dwinplace(void) {
+  tt_conv_grad_params_t p = {0};
+  size_t wn, n, plane;
+  int8_t *w;
+  float *ws, *g, *scratch;
+  rd_conv_geometry(&p);
+  wn = (size_t)p.in_c * p.kh * p.kw;
+  plane = (size_t)p.in_h * p.in_w;
+  n = (size_t)p.in_c * plane;
+  w = rd_s8(wn);
+  ws = rd_f32(p.in_c);
+  g = rd_f32(n);
+  scratch = galloc(plane * sizeof *scratch);
+  p.weight = w;
+  p.w_scale = ws;
+  tt_depthwise_backward_input_inplace_f32(&p, g, scratch);
+  put_fs(g, n);
+  gfree(w, wn);
+  gfree(ws, p.in_c * sizeof *ws);
+  gfree(g, n * sizeof *g);
+  gfree(scratch, plane * sizeof *scratch);
+}
+
+static void run_stream(void) {
+  tt_conv_grad_params_t d = {0}, pg = {0};
+  tt_conv_update_params_t pw = {0};
+  tt_bias_update_params_t pb = {0};
+  tt_stream_params_t s = {0};
+  tt_rng_t rng;
+  int mtype, has_pgrad, has_pw, has_pb, has_sel = 0, has_master = 0, has_bmaster = 0;
+  size_t C, dk, pk, dplane_in, dplane_out, pplane, nbits = 0, nf, nt, xn = 0, mn = 0, i;
+  uint16_t *slot = NULL, *sel = NULL;
+  int8_t *wd, *wf, *wt = NULL, *y = NULL, *xs = NULL;
+  uint8_t *bits = NULL;
+  int32_t *bias = NULL;
+  float *wds, *dy, *wps, *dx = NULL, *master = NULL, *bmaster = NULL, *plane, lr;
+  rd_conv_geometry(&d);
+  C = d.in_c;
+  dk = (size_t)d.kh * d.kw;
+  dplane_in = (size_t)d.in_h * d.in_w;
+  dplane_out = (size_t)d.out_h * d.out_w;
+  wd = rd_s8(C * dk);
+  wds = rd_f32(C);
+  dy = rd_f32(C * dplane_out);
+  mtype = (int)rdi();
+  if (mtype == 1) {
+    nbits = (C * dplane_in + 7) / 8;
+    bits = galloc(nbits);
+    for (i = 0; i < nbits; i++) bits[i] = (uint8_t)rdi();
+  } else if (mtype == 2) {
+    s.lo = (int32_t)rdi();
+    s.hi = (int32_t)rdi();
+    y = rd_s8(C * dplane_in);
+  }
+  rd_conv_geometry(&pg);
+  pk = (size_t)pg.kh * pg.kw;
+  pplane = (size_t)pg.in_h * pg.in_w;
+  pg.n_train = (uint16_t)rdi();
+  if (pg.n_train) slot = rd_u16(pg.in_c);
+  nf = C * (pg.in_c - pg.n_train) * pk;
+  nt = C * pg.n_train * pk;
+  wf = rd_s8(nf);
+  if (pg.n_train) wt = rd_s8(nt);
+  wps = rd_f32(C);
+  pg.weight = wf;
+  pg.weight_train = wt;
+  pg.in_slot = slot;
+  pg.w_scale = wps;
+  d.weight = wd;
+  d.w_scale = wds;
+  s.dw = &d;
+  s.mask = bits;
+  s.y = y;
+  has_pgrad = (int)rdi();
+  if (has_pgrad) {
+    s.p_grad = &pg;
+    s.p_grad_pointwise = (uint8_t)rdi();
+    s.p_grad_accumulate = (int8_t)rdi();
+    dx = rd_f32(pg.in_c * pplane);
+  }
+  has_pw = (int)rdi();
+  if (has_pw) {
+    pw.in_c = pg.in_c; pw.in_h = pg.in_h; pw.in_w = pg.in_w; pw.out_c = pg.out_c;
+    pw.out_h = pg.out_h; pw.out_w = pg.out_w; pw.kh = pg.kh; pw.kw = pg.kw;
+    pw.stride_h = pg.stride_h; pw.stride_w = pg.stride_w; pw.pad_t = pg.pad_t; pw.pad_l = pg.pad_l;
+    pw.groups = 1;
+    s.p_w = &pw;
+    s.p_w_pointwise = (uint8_t)rdi();
+    pw.x_scale = rdf();
+    pw.x_zp = (int32_t)rdi();
+    pw.rounding = (uint8_t)rdi();
+    has_sel = (int)rdi();
+    pw.n_sel = (uint16_t)rdi();
+    if (has_sel) sel = rd_u16(pw.n_sel);
+    pw.sel = sel;
+    has_master = (int)rdi();
+    if (has_master) {
+      mn = (size_t)rdi();
+      master = rd_f32(mn);
+    }
+    pw.master = master;
+    xn = (size_t)pw.n_sel * pplane;
+    xs = rd_s8(xn);
+    s.p_saved = xs;
+    pw.w_scale = wps;
+    pw.weight = pg.n_train ? wt : wf;
+    pw.weight_is_slice = pg.n_train ? 1 : 0;
+  }
+  has_pb = (int)rdi();
+  if (has_pb) {
+    s.p_b = &pb;
+    pb.out_c = (uint16_t)C;
+    pb.plane = (uint32_t)dplane_in;
+    pb.w_scale = wps;
+    pb.x_scale = rdf();
+    pb.rounding = (uint8_t)rdi();
+    bias = rd_s32(C);
+    pb.bias = bias;
+    has_bmaster = (int)rdi();
+    if (has_bmaster) bmaster = rd_f32(C);
+    pb.master = bmaster;
+  }
+  rng.state = (uint32_t)strtoul(tok(), NULL, 10);
+  lr = rdf();
+  plane = galloc(dplane_in * sizeof *plane);
+  tt_stream_backward_f32(&s, dy, dx, plane, lr, &rng);
+  if (dx) put_fs(dx, pg.in_c * pplane);
+  for (i = 0; i < nf; i++) put_i(wf[i]);
+  for (i = 0; i < nt; i++) put_i(wt[i]);
+  if (master) put_fs(master, mn);
+  if (bias) for (i = 0; i < C; i++) put_i(bias[i]);
+  if (bmaster) put_fs(bmaster, C);
+  put_u(rng.state);
+  gfree(wd, C * dk);
+  gfree(wds, C * sizeof *wds);
+  gfree(dy, C * dplane_out * sizeof *dy);
+  if (bits) gfree(bits, nbits);
+  if (y) gfree(y, C * dplane_in);
+  if (slot) gfree(slot, pg.in_c * sizeof *slot);
+  gfree(wf, nf);
+  if (wt) gfree(wt, nt);
+  gfree(wps, C * sizeof *wps);
+  if (dx) gfree(dx, pg.in_c * pplane * sizeof *dx);
+  if (sel) gfree(sel, pw.n_sel * sizeof *sel);
+  if (master) gfree(master, mn * sizeof *master);
+  if (xs) gfree(xs, xn);
+  if (bias) gfree(bias, C * sizeof *bias);
+  if (bmaster) gfree(bmaster, C * sizeof *bmaster);
+  gfree(plane, dplane_in * sizeof *plane);
+}
+
 static void run_fcbw(void) {
   tt_fc_grad_params_t p = {0};
   int acc;
@@ -489,6 +691,9 @@ int main(int argc, char **argv) {
     else if (!strcmp(cmd, "ew")) run_ew();
     else if (!strcmp(cmd, "gather")) run_gather();
     else if (!strcmp(cmd, "convbw")) run_convbw();
+    else if (!strcmp(cmd, "convbws")) run_convbws();
+    else if (!strcmp(cmd, "dwinplace")) run_dwinplace();
+    else if (!strcmp(cmd, "stream")) run_stream();
     else if (!strcmp(cmd, "fcbw")) run_fcbw();
     else if (!strcmp(cmd, "poolbw")) run_poolbw();
     else if (!strcmp(cmd, "convup")) run_convup();
