@@ -7,7 +7,8 @@
 #include "tt_kernels.h"
 #include "tt_simd.h"
 
-static void add_portable(const tt_add_params_t *p, const int8_t *a, const int8_t *b, int8_t *y) {
+/* Out of line: inlined into the dispatcher, GCC compiles this loop about 12% slower. */
+__attribute__((noinline)) static void add_portable(const tt_add_params_t *p, const int8_t *a, const int8_t *b, int8_t *y) {
   const int32_t lo = p->act_min - p->out_zp, hi = p->act_max - p->out_zp;
   const int32_t scale = (int32_t)1 << p->left_shift;
   uint32_t i;

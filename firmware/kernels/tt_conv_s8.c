@@ -17,7 +17,8 @@ static int8_t store(const tt_conv_params_t *p, int32_t acc, int32_t oc) {
   return (int8_t)(tt_clamp_i32(v, p->act_min - p->out_zp, p->act_max - p->out_zp) + p->out_zp);
 }
 
-static void conv_portable(const tt_conv_params_t *p, const int8_t *x, int8_t *y) {
+/* Out of line: inlined into the dispatcher, GCC compiles this loop about 12% slower. */
+__attribute__((noinline)) static void conv_portable(const tt_conv_params_t *p, const int8_t *x, int8_t *y) {
   const int32_t in_h = p->in_h, in_w = p->in_w, kh = p->kh, kw = p->kw;
   const int32_t icg = p->in_c / p->groups, ocg = p->out_c / p->groups;
   const int32_t plane = in_h * in_w, wsize = icg * kh * kw;

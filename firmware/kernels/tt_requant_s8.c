@@ -3,7 +3,8 @@
 #include "tt_kernels.h"
 #include "tt_simd.h"
 
-static void requant_portable(const tt_requant_params_t *p, const int8_t *x, int8_t *y) {
+/* Out of line: inlined into the dispatcher, GCC compiles this loop about 12% slower. */
+__attribute__((noinline)) static void requant_portable(const tt_requant_params_t *p, const int8_t *x, int8_t *y) {
   const int32_t lo = p->act_min - p->out_zp, hi = p->act_max - p->out_zp;
   uint32_t i;
   for (i = 0; i < p->size; i++) {
