@@ -537,6 +537,65 @@ DW_CHAN(dw_chan_k7s2, 2, 7, K7S2, 0)
 #undef LD
 #undef SMLAD
 
+/* 4x4 planes, stride 1, 'same' padding (MCUNet's last stage: kernels 3 and 5), mode 1
+ * channels: no rows buffer. An input row is one word; the lane pairs the K3S1/K5S1 steps
+ * read from its padded copy (in_zp on both sides) are its SXTB16 lanes A = (x0,x2),
+ * B = (x1,x3), or those packed with Z = (in_zp,in_zp): K = 3 reads [zp x0 x1 x2 x3 zp],
+ * words (zp,x1) (x0,x2) (x1,x3) (x2,zp); K = 5 reads [zp zp x0 x1 x2 x3 zp zp], words
+ * (zp,x0) (zp,x1) (x0,x2) (x1,x3) (x2,zp) (x3,zp). This saves the channel copy, the rows
+ * bookkeeping and the unaligned reads, which dominate such small planes. Returns 0
+ * (nothing written) when the channel is not mode 1. */
+static inline int dw_plane4(const dw_ctx_t *c, const int32_t K) {
+  enum { NWMAX = 4 };
+  const int32_t NW = (K + 3) / 2, pad = K / 2;
+  uint32_t wt[5 * NWMAX];
+  int32_t csum[5 + 1], oy;
+  dw_rq_t q;
+  const uint32_t Z = tt_pack_lo((uint32_t)c->zp, (uint32_t)c->zp);
+  if (dw_rq_setup(c, &q) != 2 || q.mode != 1) return 0;
+  dw_table(c->w, K, K, 2, wt, csum);
+  /* unrolled: each output row's kernel rows, offsets and table reads become constants */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
+#pragma GCC unroll 4
+#endif
+  for (oy = 0; oy < 4; oy++) {
+    const int32_t iy0 = oy - pad, ky0 = iy0 < 0 ? -iy0 : 0, ky1 = iy0 + K > 4 ? 4 - iy0 : K;
+    const int32_t off = (int32_t)(((uint32_t)c->bias - (uint32_t)c->zp * (uint32_t)(csum[ky1] - csum[ky0])) * 2u);
+    const int8_t *r = c->x + 4 * (iy0 + ky0);
+    const uint32_t *w = wt + ky0 * NW;
+    int32_t c0 = off, c1 = off, c2 = off, c3 = off, ky;
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
+#pragma GCC unroll 5
+#endif
+    for (ky = ky0; ky < ky1; ky++, r += 4, w += NW) {
+      const uint32_t v = tt_read_u32(r), A = tt_sxtb16(v), B = tt_sxtb16_ror8(v);
+      if (K == 3) {
+        const uint32_t a0 = tt_pack_lo(Z, B), b2 = tt_pack_hi(A, Z), w02 = w[0], w1l = w[1], w1h = w[2];
+        c0 = tt_smlad(A, w1l, tt_smlad(a0, w02, c0)); /* zp x1, x0 */
+        c1 = tt_smlad(a0, w1h, tt_smlad(A, w02, c1)); /* x0 x2, x1 */
+        c2 = tt_smlad(b2, w1l, tt_smlad(B, w02, c2)); /* x1 x3, x2 */
+        c3 = tt_smlad(B, w1h, tt_smlad(b2, w02, c3)); /* x2 zp, x3 */
+      } else {
+        const uint32_t w02 = w[0], w13 = w[1], a0 = tt_pack_lo(Z, A), b0 = tt_pack_lo(Z, B);
+        const uint32_t a4 = tt_pack_hi(A, Z), b4 = tt_pack_hi(B, Z);
+        /* as K5S1 with (a, b) = (a0, b0), (A, B), (a4, b4) */
+        c0 = tt_smlad(b0, w13, tt_smlad(a0, w02, c0));
+        c1 = tt_smlad(A, w13, tt_smlad(b0, w02, c1));
+        c2 = tt_smlad(B, w13, tt_smlad(A, w02, c2));
+        c3 = tt_smlad(a4, w13, tt_smlad(B, w02, c3));
+        c0 = tt_smlad(a4, w[2], c0); /* (w4,0): p4 */
+        c1 = tt_smlad(b4, w[2], c1); /* p5 */
+        c2 = tt_smlad(a4, w[3], c2); /* (0,w4): p6 */
+        c3 = tt_smlad(b4, w[3], c3); /* p7 */
+      }
+    }
+    dw_store4_fast(&q, c->y + 4 * oy, c0, c1, c2, c3);
+  }
+  return 1;
+}
+__attribute__((noinline)) static int dw_plane4_k3(const dw_ctx_t *c) { return dw_plane4(c, 3); }
+__attribute__((noinline)) static int dw_plane4_k5(const dw_ctx_t *c) { return dw_plane4(c, 5); }
+
 /* Bytes a 4-output block reads from its start, by kernel width and stride. */
 static int32_t dw_block_reach(int32_t kw, int32_t s) {
   return kw == 3 ? (s == 1 ? 6 : 10) : kw == 5 ? (s == 1 ? 8 : 12) : (s == 1 ? 10 : 14);
@@ -545,7 +604,7 @@ static int32_t dw_block_reach(int32_t kw, int32_t s) {
 /* Returns 0 (having written nothing) when the shape is not one it handles. */
 static int dw_dsp(const tt_conv_params_t *p, const int8_t *x, int8_t *y) {
   const int32_t kh = p->kh, kw = p->kw, sw = p->stride_w, ksize = kh * kw;
-  int32_t wp, cap, c, i;
+  int32_t wp, cap, c, i, plane4;
   dw_ctx_t ctx;
   void (*chan)(dw_ctx_t *, const dw_chan_t *);
   if ((kw != 3 && kw != 5 && kw != 7) || (sw != 1 && sw != 2) || kh < 1 || kh > DW_MAX_KH || p->out_w < 1)
@@ -559,6 +618,9 @@ static int dw_dsp(const tt_conv_params_t *p, const int8_t *x, int8_t *y) {
   if (cap * wp > DW_BUF_MAX) return 0;
   chan = kw == 3 ? (sw == 1 ? dw_chan_k3s1 : dw_chan_k3s2)
        : kw == 5 ? (sw == 1 ? dw_chan_k5s1 : dw_chan_k5s2) : (sw == 1 ? dw_chan_k7s1 : dw_chan_k7s2);
+  /* 4x4 'same' planes at stride 1 take dw_plane4 (kernels 3 and 5) */
+  plane4 = p->in_h == 4 && p->in_w == 4 && p->out_h == 4 && p->out_w == 4 && p->stride_h == 1 && sw == 1 &&
+           kh == kw && kw <= 5 && p->pad_t == kw / 2 && p->pad_l == kw / 2 ? kw : 0;
   {
     uint32_t bufw[(cap * wp + 4) / 4]; /* MCUNet: <= DW_BUF_BYTES */
     const uint32_t fill = (uint32_t)(uint8_t)p->in_zp * 0x01010101u;
@@ -574,6 +636,7 @@ static int dw_dsp(const tt_conv_params_t *p, const int8_t *x, int8_t *y) {
       ctx.bias = p->bias ? p->bias[c] : 0;
       ctx.m = p->multiplier[c];
       ctx.shift = p->shift[c];
+      if (plane4 == 3 ? dw_plane4_k3(&ctx) : plane4 == 5 ? dw_plane4_k5(&ctx) : 0) continue;
       dw_channel(&ctx, kw, chan);
     }
   }

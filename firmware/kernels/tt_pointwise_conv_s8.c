@@ -286,6 +286,17 @@ static inline int32_t pw_rq(int32_t acc2, int32_t m, int32_t rnd, int32_t sh) {
   return (int32_t)((uint32_t)rnd + ((uint32_t)x << 1) + (uint32_t)(x >> 31)) >> sh;
 }
 
+/* The assembly's form of pw_rq for e = sh − 1 >= 1, one instruction shorter: with
+ * rnd' = 2^(e−1) + zp·2^e = z1·2^(e−1), (SMMLAR(2·acc, m, rnd') + (acc < 0 ? −1 : 0)) >> e.
+ * SMMLAR gives rnd' + srdhm(acc, m) exactly; the sign of acc stands for the sign of
+ * x = srdhm(acc, m) (m >= 0: they differ only when x == 0, where (2^(e−1) − 1) >> e is 0
+ * as well), and the sum is about half of pw_rq's, so pw_row's bound covers it. The
+ * vanishing row (m = 0) is e = 1, rnd' = z1: (1 + 2·zp + sign) >> 1 = zp. */
+static inline int32_t pw_rq_lean(int32_t acc2, int32_t m, int32_t rnd, int32_t e) {
+  const uint64_t v = (uint64_t)((int64_t)acc2 * m) + 0x80000000u;
+  return (int32_t)((uint32_t)rnd + (uint32_t)(v >> 32) + (uint32_t)(acc2 >> 31)) >> e;
+}
+
 /* n outputs of one row from their accumulators (any row, any activation range). */
 static void pw_store(const pw_ctx_t *c, const pw_row_t *r, const int32_t *acc, int32_t n, int8_t *out) {
   const tt_conv_params_t *p = c->p;
@@ -358,10 +369,10 @@ typedef char pw_run_layout[(offsetof(pw_run_t, w) == 16 && offsetof(pw_run_t, bi
   PW_PAIR("a2", "a3", "a3", "a3")
 #define PW_QUAD2 PW_WLOAD PW_PAIR("a0", "a1", "a0", "a1")
 #define PW_FIRST2 PW_WLOAD PW_PAIR("a0", "a1", "a1", "a1")
-/* x = SMMULR(a, m) in xr; a = SSAT8((rnd + 2x + (x >> 31)) >> sh), rnd in wa, sh in wb. */
+/* a = SSAT8((SMMLAR(a, m, rnd) + (a >> 31)) >> e): m in w, rnd in wa, e in wb (see pw_rq_lean). */
 #define PW_RQ(a, xr)                                              \
-  "add    %[" a "], %[wa], %[" xr "], lsl #1\n\t"                 \
-  "add    %[" a "], %[" a "], %[" xr "], asr #31\n\t"             \
+  "smmlar %[" xr "], %[" a "], %[w], %[wa]\n\t"                   \
+  "add    %[" a "], %[" xr "], %[" a "], asr #31\n\t"             \
   "asr    %[" a "], %[" a "], %[wb]\n\t"                          \
   "ssat   %[" a "], #8, %[" a "]\n\t"
 /* Row setup from (*bias++, *mult++, *shift++), temporaries t0-t2. */
@@ -379,9 +390,9 @@ typedef char pw_run_layout[(offsetof(pw_run_t, w) == 16 && offsetof(pw_run_t, bi
   "ldr    %[" t0 "], [%[k], #36]\n\t"                             \
   "ldr    %[" t1 "], [%[" t0 "]], #4\n\t"                         \
   "str    %[" t0 "], [%[k], #36]\n\t"                             \
-  "rsb    %[" t2 "], %[" t1 "], #1\n\t"                           \
+  "rsb    %[" t2 "], %[" t1 "], #0\n\t"                           \
   "str    %[" t2 "], [%[k], #12]\n\t"                             \
-  "rsb    %[" t1 "], %[" t1 "], #0\n\t"                           \
+  "mvn    %[" t1 "], %[" t1 "]\n\t"                               \
   "ldr    %[" t2 "], [%[k], #52]\n\t"                             \
   "lsl    %[" t2 "], %[" t2 "], %[" t1 "]\n\t"                    \
   "str    %[" t2 "], [%[k], #8]\n\t"                              \
@@ -426,10 +437,6 @@ typedef char pw_run_layout[(offsetof(pw_run_t, w) == 16 && offsetof(pw_run_t, bi
 #define PW_RUN4(ENTRY)                                            \
   PW_ROW("a0", "a1", "a2")                                        \
   PW_GROUP("a3", PW_FIRST4, PW_QUAD4, ENTRY, "ldr %[wa], [%[k], #68]\n\tcmp %[w], %[wa]\n\t") \
-  "smmulr %[x0], %[a0], %[w]\n\t"                                 \
-  "smmulr %[x1], %[a1], %[w]\n\t"                                 \
-  "smmulr %[x2], %[a2], %[w]\n\t"                                 \
-  "smmulr %[x3], %[a3], %[w]\n\t"                                 \
   PW_RQ("a0", "x0") PW_RQ("a1", "x1") PW_RQ("a2", "x2") PW_RQ("a3", "x3") \
   "ldr    %[w], [%[k], #20]\n\t"                                  \
   "strb   %[a0], [%[w]], #1\n\t"                                  \
@@ -445,8 +452,6 @@ typedef char pw_run_layout[(offsetof(pw_run_t, w) == 16 && offsetof(pw_run_t, bi
   PW_ROW("a0", "a1", "wa")                                        \
   "ldr    %[wend], [%[k], #68]\n\t"                               \
   PW_GROUP("a1", PW_FIRST2, PW_QUAD2, ENTRY, "cmp %[w], %[wend]\n\t") \
-  "smmulr %[x0], %[a0], %[w]\n\t"                                 \
-  "smmulr %[x1], %[a1], %[w]\n\t"                                 \
   PW_RQ("a0", "x0") PW_RQ("a1", "x1")                             \
   "ldr    %[w], [%[k], #20]\n\t"                                  \
   "strb   %[a0], [%[w]], #1\n\t"                                  \
@@ -486,8 +491,7 @@ typedef char pw_run_layout[(offsetof(pw_run_t, w) == 16 && offsetof(pw_run_t, bi
   "smlad  %[" a1 "], %[" wh "], %[x3], %[" a1 "]\n\t"
 #define PW_LDM "ldm    %[xb]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"
 #define PW_RQ8(a)                                                 \
-  "smmulr %[" a "], %[" a "], %[x0]\n\t"                         \
-  "add    %[x3], %[x1], %[" a "], lsl #1\n\t"                    \
+  "smmlar %[x3], %[" a "], %[x0], %[x1]\n\t"                     \
   "add    %[x3], %[x3], %[" a "], asr #31\n\t"                   \
   "asr    %[x3], %[x3], %[x2]\n\t"                               \
   "ssat   %[" a "], #8, %[x3]\n\t"
@@ -551,13 +555,13 @@ __attribute__((noinline)) static void pw_run2(pw_run_t *k) {
 static void pw_run(pw_run_t *k, int32_t P) {
   for (; k->bias != k->bias_end; k->bias++, k->mult++, k->shift++) {
     const int32_t e = -*k->shift, init = (int32_t)(2u * (uint32_t)*k->bias);
-    const int32_t rnd = (int32_t)((uint32_t)k->z1 << e), sh = 1 + e;
+    const int32_t rnd = (int32_t)((uint32_t)k->z1 << (e - 1));
     const uint32_t *xb = k->buf;
     int8_t *out;
     for (out = k->out; out != k->out_end; out += P) {
       int32_t acc[4] = {init, init, init, init}, j;
       xb = pw_mac(P, k->w, k->nq4 >> 2, xb, acc);
-      for (j = 0; j < P; j++) out[j] = (int8_t)tt_clamp_i32(pw_rq(acc[j], *k->mult, rnd, sh), -128, 127);
+      for (j = 0; j < P; j++) out[j] = (int8_t)tt_clamp_i32(pw_rq_lean(acc[j], *k->mult, rnd, e), -128, 127);
     }
     k->w += k->wstep;
     k->out_end += k->ostep;
@@ -666,9 +670,9 @@ __attribute__((noinline)) static void pw_block(const pw_ctx_t *c, const uint32_t
     int32_t g = 0;
     pw_row_t r;
     pw_row(c, o, &r);
-    if (r.fast && nfull > 0 && !c->lean) {
-      /* This row through the assembly, as a one-row array. */
-      const int32_t b1 = r.m ? r.init / 2 : 0, s1 = 1 - r.sh;
+    if (r.fast && nfull > 0 && !c->lean && (r.m == 0 || r.sh >= 2)) {
+      /* This row through the assembly (which needs e >= 1), as a one-row array. */
+      const int32_t b1 = r.m ? r.init / 2 : 0, s1 = r.m ? 1 - r.sh : -1;
       k.w = w;
       k.out = out;
       k.out_end = out + k.span;
@@ -747,7 +751,7 @@ static int pointwise_dsp(const tt_conv_params_t *p, const int8_t *x, int8_t *y) 
       c.lean = c.asm_ok && p->bias && zp2 <= ((int64_t)1 << 29) && l > 2;
       for (o = 0; c.lean && o < p->out_c; o++) {
         const int32_t m = p->multiplier[o], s = p->shift[o];
-        c.lean = m >= 0 && s <= 0 && s >= -emax && (uint32_t)p->bias[o] + bmax <= 2u * bmax;
+        c.lean = m >= 0 && s <= -1 && s >= -emax && (uint32_t)p->bias[o] + bmax <= 2u * bmax;
       }
     }
     /* Pixels per buffer fill: as many groups as fit (row setup is paid once per fill). */
