@@ -27,8 +27,6 @@ export interface SpeedRow {
   full_over_this: number | null;
   phases: { forward: number; loss: number; backward: number; update: number } | null;
   layers: LayerCost[];
-  /** Multiply-accumulates of one training step (forward, input gradients, weight gradients), from the layers' MACs. */
-  train_macs: number | null;
   tte: { ms: number; cycles: number; note: string } | null;
   /** Both builds gave the same logits and trained weights. */
   identical: boolean;
@@ -104,7 +102,6 @@ async function measure(work: string, model: string, onnx: string | undefined, da
   await run(['-DTT_PROFILE'], (l) => { if (l.includes('"event":"profile"')) profile.push(JSON.parse(l) as ProfileLine); });
   const layers = new Map<string, LayerCost>();
   const phases = { forward: 0, loss: 0, backward: 0, update: 0 };
-  let trainMacs = 0;
   const ratioOf = new Map(((r.report.scheme as { updated?: { layer: string; weight_ratio: number }[] }).updated ?? []).map((u) => [u.layer, u.weight_ratio]));
   const macsOf = new Map((r.report.layers as { name: string; macs: number; outputShape: number[] }[]).map((l) => [l.name, l]));
   for (const p of profile) {
@@ -120,9 +117,6 @@ async function measure(work: string, model: string, onnx: string | undefined, da
     // Cost samples: forward kernels from inference, training kernels from the step; a weight
     // update's MACs are the updated share of the layer's.
     const info = macsOf.get(layer);
-    if (info && part === 'train' && /^tt_(conv|depthwise_conv|pointwise_conv|fully_connected)_s8$|_backward_input|_update_s8$|_stream_/.test(kernel)) {
-      trainMacs += info.macs * (kernel.endsWith('_update_s8') ? (ratioOf.get(layer) ?? 1) : 1);
-    }
     if (info && (part === 'inference' || phase !== 'forward')) {
       const share = phase === 'update' && kernel !== 'tt_bias_update_s32' ? (ratioOf.get(layer) ?? 1) : 1;
       samples.push({ kernel, macs: info.macs * share, elements: info.outputShape.reduce((a, b) => a * b, 1), instructions: p.instructions, portable: false });
@@ -138,7 +132,6 @@ async function measure(work: string, model: string, onnx: string | undefined, da
     full_over_this: null,
     phases: training ? phases : null,
     layers: [...layers.values()],
-    train_macs: training ? trainMacs : null,
     tte: tteMs ? { ms: tteMs, cycles: Math.round(tteMs * 1e-3 * TTE_HZ), note: 'TTE: measured ms on a 216 MHz STM32F746 (cycles); ours: QEMU instructions' } : null,
     identical: opt.logits_crc32 === port.logits_crc32 && opt.params_crc32 === port.params_crc32,
   };
@@ -156,6 +149,6 @@ function printRow(log: (s: string) => void, r: SpeedRow): void {
   const m = (n: number): string => `${(n / 1e6).toFixed(2)} M`;
   const step = r.train_step ? `step ${m(r.train_step.optimized).padStart(10)} (portable ${m(r.train_step.portable)}, x${r.train_step.portable_over_optimized.toFixed(2)})` : 'inference only';
   log(`${r.model.padEnd(15)} ${r.scheme.padEnd(11)} inference ${m(r.inference.optimized).padStart(9)} (portable ${m(r.inference.portable)}, x${r.inference.portable_over_optimized.toFixed(2)})  ${step}${r.emulator_only ? '  [mps2-an500, emulator only]' : ''}${r.identical ? '' : '  RESULTS DIFFER'}`);
-  if (r.phases) log(`${''.padEnd(27)} forward ${m(r.phases.forward)}, backward ${m(r.phases.backward)}, update ${m(r.phases.update)}; ${m(r.train_macs ?? 0)} MACs per step`);
+  if (r.phases) log(`${''.padEnd(27)} forward ${m(r.phases.forward)}, backward ${m(r.phases.backward)}, update ${m(r.phases.update)}`);
   if (r.tte && r.train_step) log(`${''.padEnd(27)} TTE: ${r.tte.ms} ms = ${m(r.tte.cycles)} cycles at 216 MHz; ours ${m(r.train_step.optimized)} instructions (x${(r.tte.cycles / r.train_step.optimized).toFixed(2)})`);
 }
