@@ -354,6 +354,12 @@ function shapeCasesSpatial(r: Rng): Case[] {
     [1, 32, 5, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1], [1, 5, 9, 9, 7, 1, 1, 2, 2, 0, 0, 0, 0],
     // 4x4 'same' planes at stride 1 (the bufferless 3x3/5x5 path) with the full int8 range.
     dw(3, 4, 4, 3, 3, 1, 1), dw(7, 4, 4, 3, 3, 1, 1), dw(6, 4, 4, 5, 5, 1, 2),
+    // 8x8 'same' planes at stride 1 (the bufferless 3x3/5x5/7x7 path) and 7x7 at stride 2, most with
+    // the full int8 range.
+    dw(5, 8, 8, 3, 3, 1, 1), dw(6, 8, 8, 5, 5, 1, 2), dw(5, 8, 8, 7, 7, 1, 3), dw(4, 8, 8, 3, 3, 1, 1),
+    dw(7, 8, 8, 5, 5, 1, 2), dw(6, 8, 8, 7, 7, 1, 3), dw(5, 8, 8, 7, 7, 2, 3), dw(4, 8, 8, 7, 7, 2, 3),
+    // Windows of rows (larger than the 1.5 KB buffer) with 7x7 and 5x5 kernels.
+    dw(2, 48, 48, 7, 7, 1, 3), dw(2, 64, 61, 5, 5, 2, 2),
   ];
   const zps = [-128, 0, 127];
   const cases: Case[] = [];
@@ -369,6 +375,26 @@ function shapeCasesSpatial(r: Rng): Case[] {
     c.bias = randBias(r, outC);
     c.x = randInput(r, inC * inH * inW, inZp);
     cases.push(...convCases(r, c, groups === 1 ? 'stem-shape' : 'dw-shape'));
+  });
+  // tt_conv_s8's stem path (in_c 3, 3x3, stride_w 2, even out_c, full int8 range, every
+  // channel on the fast requantization, which the scaled random stream below guarantees):
+  // [in_h, in_w, out_c, sh, pt, pb, pl, pr]: odd rows (a last single pixel), two chunks of
+  // channels (18), stride_h 1, padding on the left of 0 and 2.
+  const fast: Rng = () => r() * 0.6;
+  const stem: number[][] = [
+    [33, 33, 18, 2, 1, 1, 1, 1], [32, 40, 4, 2, 1, 1, 1, 1], [9, 14, 6, 1, 0, 0, 2, 1], [12, 13, 2, 2, 0, 0, 0, 0],
+  ];
+  stem.forEach(([inH, inW, outC, sh, pt, pb, pl, pr], k) => {
+    const c = randConv(r, 'regular');
+    const inC = 3, inZp = zps[k % 3], outZp = zps[(k + 2) % 3];
+    Object.assign(c, {
+      inC, inH, inW, outC, groups: 1, kh: 3, kw: 3, sh, sw: 2, pt, pl, inZp, outZp, actMin: -128, actMax: 127,
+      outH: outDim(inH, 3, sh, pt, pb), outW: outDim(inW, 3, 2, pl, pr),
+    });
+    c.w = randWeights(r, outC * inC * 9);
+    c.bias = randBias(r, outC);
+    c.x = randInput(r, inC * inH * inW, inZp);
+    cases.push(...convCases(fast, c, 'stem-fast'));
   });
   return cases;
 }

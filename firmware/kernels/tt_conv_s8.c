@@ -6,7 +6,8 @@
  * leaves the inner loop; Σ w is per output channel except on border windows, where only
  * the valid taps count. int32 holds acc while in_c/groups·kh·kw < 65536.
  *
- * With TT_DSP, groups == 1 and an im2col scratch (p->im2col) take cv_dsp below. */
+ * With TT_DSP, groups == 1 and an im2col scratch (p->im2col) take cv_stem (in_c 3, 3x3,
+ * stride_w 2: MCUNet's first conv) or cv_dsp below. */
 #include "tt_kernels.h"
 #include "tt_conv_geometry.h"
 #include "tt_simd.h"
@@ -286,6 +287,276 @@ static void cv_pairs_fast(const uint32_t *col, const uint32_t *ce, const int8_t 
   }
 }
 
+/* The stem (in_c 3, 3x3, stride_w 2, groups 1, even out_c, every channel on the fast
+ * requantization): both operands pre-expanded to int16 lane pairs, so the inner product is
+ * LDRD + SMLAD only. The 27 taps of a window are 9 kernel rows r = ic·3 + ky of 3 taps;
+ * a column is 14 words: P[r] = (tap r,0 | tap r,2) for r = 0..8, then
+ * S[j] = (tap 2j,1 | tap 2j+1,1) for j = 0..4 (row 9 is a zero lane). The weights of a
+ * channel use the same order, so any tap order is fine: the sums are exact integers.
+ *
+ * Two output pixels ox, ox+1 of one row read input columns ix0..ix0+2 and ix0+2..ix0+4:
+ * per kernel row, v0 = bytes ix0..ix0+3 and v1 = ix0+1..ix0+4 give P_A = SXTB16(v0),
+ * P_B = SXTB16 ROR 8(v1), and SXTB16(v1) = (tap 1 of A | tap 1 of B), two of which make
+ * S_A and S_B with PKHBT / PKHTB. Border windows (padding taps = in_zp) go tap by tap.
+ *
+ * In the scratch the columns are interleaved, word i of A then word i of B, and so are the
+ * weights of a channel pair on the stack, so one LDRD loads a pixel pair or a weight pair.
+ * The weights and the initial sums are doubled: the requantization wants 2·acc (see
+ * cv_out1), exact since |acc| < 2^30 (the checks of cv_dsp's mode 1). Per pixel pair and
+ * channel pair: 85 instructions of LDRD/SMLAD for 108 MACs, 28 for the requantization.
+ * Stack: about 1.3 KB, the expanded weights and constants of 8 channel pairs (ST_PAIRS;
+ * fewer would rebuild the columns once per chunk). */
+#define ST_PAIRS 8 /* channel pairs whose weights and constants sit on the stack at a time */
+#define ST_BLK 36 /* words per pair: 28 weights, init0 init1, m0 rnd0, m1 rnd1, e0 e1 */
+
+static void st_col_any(const tt_conv_params_t *p, const int8_t *x, int32_t oy, int32_t ox, int16_t *h) {
+  const int32_t in_h = p->in_h, in_w = p->in_w, zp = p->in_zp;
+  const int32_t iy0 = oy * p->stride_h - p->pad_t, ix0 = ox * p->stride_w - p->pad_l;
+  const int ok0 = ix0 >= 0 && ix0 < in_w, ok1 = ix0 + 1 >= 0 && ix0 + 1 < in_w, ok2 = ix0 + 2 >= 0 && ix0 + 2 < in_w;
+  int32_t ic, ky, r = 0;
+  h[4 * 13 + 1] = 0; /* S[4] hi: row 9 */
+  /* word i of this column is h[4i] (lo), h[4i + 1] (hi) */
+  for (ic = 0; ic < 3; ic++)
+    for (ky = 0; ky < 3; ky++, r++) {
+      const int32_t iy = iy0 + ky, at = (ic * in_h + iy) * in_w + ix0;
+      const int row = iy >= 0 && iy < in_h;
+      h[4 * r] = (int16_t)(row && ok0 ? x[at] : zp);
+      h[4 * r + 1] = (int16_t)(row && ok2 ? x[at + 2] : zp);
+      h[4 * (9 + (r >> 1)) + (r & 1)] = (int16_t)(row && ok1 ? x[at + 1] : zp);
+    }
+}
+
+/* Lanes (2·lo | 2·hi) of a weight word: the doubled weights give 2·acc. */
+static inline uint32_t st_w2(int32_t lo, int32_t hi) {
+  return (uint16_t)(2 * lo) | (uint32_t)(uint16_t)(2 * hi) << 16;
+}
+
+/* Columns of pixels (oy, ox) and (oy, ox + 1) whose windows lie inside the input; xr: the
+ * first tap of pixel A. Kernel row r = ic·3 + ky writes P[r] and leaves its middle taps
+ * in m (A | B), which pair up into S[r / 2]. */
+#define ST_ROW(r, o)                                                              \
+  do {                                                                            \
+    const uint32_t v0 = tt_read_u32(xr + (o)), v1 = tt_read_u32(xr + (o) + 1);   \
+    c[2 * (r)] = tt_sxtb16(v0);                                                   \
+    c[2 * (r) + 1] = tt_sxtb16_ror8(v1);                                          \
+    m##r = tt_sxtb16(v1);                                                         \
+  } while (0)
+#define ST_MID(j, ra, rb)                          \
+  do {                                             \
+    c[18 + 2 * (j)] = tt_pack_lo(m##ra, m##rb);    \
+    c[19 + 2 * (j)] = tt_pack_hi(m##ra, m##rb);    \
+  } while (0)
+static inline void st_col_pair(const int8_t *xr, int32_t in_w, int32_t plane, uint32_t *c) {
+  uint32_t m0, m1, m2, m3, m4, m5, m6, m7, m8;
+  ST_ROW(0, 0);
+  ST_ROW(1, in_w);
+  ST_MID(0, 0, 1);
+  ST_ROW(2, 2 * in_w);
+  xr += plane;
+  ST_ROW(3, 0);
+  ST_MID(1, 2, 3);
+  ST_ROW(4, in_w);
+  ST_ROW(5, 2 * in_w);
+  ST_MID(2, 4, 5);
+  xr += plane;
+  ST_ROW(6, 0);
+  ST_ROW(7, in_w);
+  ST_MID(3, 6, 7);
+  ST_ROW(8, 2 * in_w);
+  c[26] = m8 & 0xFFFFu; /* row 9: a zero lane */
+  c[27] = m8 >> 16;
+}
+
+/* acc2 = 2·acc: out = ssat8((SMMLAR(acc2, m, rnd) + sign) >> e), as cv_out1. */
+static inline int8_t st_out(int32_t acc2, int32_t m, int32_t rnd, int32_t e) {
+  return (int8_t)cv_sat8((cv_smmlar(acc2, m, rnd) + (acc2 >> 31)) >> e);
+}
+
+/* Word i of both columns times word i of both weight rows (fully unrolled, so that the
+ * loads pair into LDRDs with immediate offsets). */
+#define ST_MAC(i)                                                   \
+  do {                                                              \
+    const uint32_t ca = col[i], cb = col[(i) + 1], w0 = b[i], w1 = b[(i) + 1]; \
+    a00 = tt_smlad(w0, ca, a00);                                    \
+    a01 = tt_smlad(w0, cb, a01);                                    \
+    a10 = tt_smlad(w1, ca, a10);                                    \
+    a11 = tt_smlad(w1, cb, a11);                                    \
+  } while (0)
+
+#define ST_SMLAD4                                  \
+  "smlad %[a00], %[w0], %[ca], %[a00]\n\t"         \
+  "smlad %[a01], %[w0], %[cb], %[a01]\n\t"         \
+  "smlad %[a10], %[w1], %[ca], %[a10]\n\t"         \
+  "smlad %[a11], %[w1], %[cb], %[a11]\n\t"
+
+/* All channel pairs (nb blocks) for the two columns at col; outputs y (channel 0, pixel A),
+ * pixel B too when two. */
+__attribute__((always_inline)) static inline void st_blocks(const uint32_t *col, const uint32_t *b, int32_t nb, int8_t *y, int32_t npix,
+                             const int two) {
+  for (; nb > 0; nb--, b += ST_BLK, y += 2 * npix) {
+    int32_t a00, a01, a10, a11;
+#if defined(TT_DSP_NATIVE)
+    /* GCC schedules the unrolled C across accumulators and drops the LDRDs: 85 instructions
+     * here, about 130 from C. */
+    uint32_t ca, cb, w0, w1;
+    __asm__(
+        "ldrd %[a00], %[a10], [%[b], #112]\n\t"
+        "ldrd %[ca], %[cb], [%[c]]\n\t"
+        "ldrd %[w0], %[w1], [%[b]]\n\t"
+        "smlad %[a01], %[w0], %[cb], %[a00]\n\t"
+        "smlad %[a00], %[w0], %[ca], %[a00]\n\t"
+        "smlad %[a11], %[w1], %[cb], %[a10]\n\t"
+        "smlad %[a10], %[w1], %[ca], %[a10]\n\t"
+    "ldrd %[ca], %[cb], [%[c], #8]\n\t" "ldrd %[w0], %[w1], [%[b], #8]\n\t" ST_SMLAD4 \
+    "ldrd %[ca], %[cb], [%[c], #16]\n\t" "ldrd %[w0], %[w1], [%[b], #16]\n\t" ST_SMLAD4 \
+    "ldrd %[ca], %[cb], [%[c], #24]\n\t" "ldrd %[w0], %[w1], [%[b], #24]\n\t" ST_SMLAD4 \
+    "ldrd %[ca], %[cb], [%[c], #32]\n\t" "ldrd %[w0], %[w1], [%[b], #32]\n\t" ST_SMLAD4 \
+    "ldrd %[ca], %[cb], [%[c], #40]\n\t" "ldrd %[w0], %[w1], [%[b], #40]\n\t" ST_SMLAD4 \
+    "ldrd %[ca], %[cb], [%[c], #48]\n\t" "ldrd %[w0], %[w1], [%[b], #48]\n\t" ST_SMLAD4 \
+    "ldrd %[ca], %[cb], [%[c], #56]\n\t" "ldrd %[w0], %[w1], [%[b], #56]\n\t" ST_SMLAD4 \
+    "ldrd %[ca], %[cb], [%[c], #64]\n\t" "ldrd %[w0], %[w1], [%[b], #64]\n\t" ST_SMLAD4 \
+    "ldrd %[ca], %[cb], [%[c], #72]\n\t" "ldrd %[w0], %[w1], [%[b], #72]\n\t" ST_SMLAD4 \
+    "ldrd %[ca], %[cb], [%[c], #80]\n\t" "ldrd %[w0], %[w1], [%[b], #80]\n\t" ST_SMLAD4 \
+    "ldrd %[ca], %[cb], [%[c], #88]\n\t" "ldrd %[w0], %[w1], [%[b], #88]\n\t" ST_SMLAD4 \
+    "ldrd %[ca], %[cb], [%[c], #96]\n\t" "ldrd %[w0], %[w1], [%[b], #96]\n\t" ST_SMLAD4 \
+    "ldrd %[ca], %[cb], [%[c], #104]\n\t" "ldrd %[w0], %[w1], [%[b], #104]\n\t" ST_SMLAD4 \
+        : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11), [ca] "=&r"(ca),
+          [cb] "=&r"(cb), [w0] "=&r"(w0), [w1] "=&r"(w1)
+        : [c] "r"(col), [b] "r"(b), "m"(*(const uint32_t(*)[28])col), "m"(*(const uint32_t(*)[ST_BLK])b));
+#else
+    a00 = (int32_t)b[28], a01 = a00, a10 = (int32_t)b[29], a11 = a10;
+    ST_MAC(0); ST_MAC(2); ST_MAC(4); ST_MAC(6); ST_MAC(8); ST_MAC(10); ST_MAC(12);
+    ST_MAC(14); ST_MAC(16); ST_MAC(18); ST_MAC(20); ST_MAC(22); ST_MAC(24); ST_MAC(26);
+#endif
+    y[0] = st_out(a00, (int32_t)b[30], (int32_t)b[31], (int32_t)b[34]);
+    y[npix] = st_out(a10, (int32_t)b[32], (int32_t)b[33], (int32_t)b[35]);
+    if (two) {
+      y[1] = st_out(a01, (int32_t)b[30], (int32_t)b[31], (int32_t)b[34]);
+      y[npix + 1] = st_out(a11, (int32_t)b[32], (int32_t)b[33], (int32_t)b[35]);
+    }
+  }
+}
+
+#if defined(TT_DSP_NATIVE)
+/* One output channel's requantization of both pixels (see st_out); off: its m, rnd at
+ * [b + off], e at [b + eoff]. */
+#define ST_RQ(x0, x1, off, eoff)                                   \
+  "ldrd %[w0], %[ca], [%[b], #" off "]\n\t"                       \
+  "ldr %[cb], [%[b], #" eoff "]\n\t"                              \
+  "smmlar %[w1], %[" x0 "], %[w0], %[ca]\n\t"                     \
+  "add %[" x0 "], %[w1], %[" x0 "], asr #31\n\t"                  \
+  "smmlar %[w1], %[" x1 "], %[w0], %[ca]\n\t"                     \
+  "add %[" x1 "], %[w1], %[" x1 "], asr #31\n\t"                  \
+  "asr %[" x0 "], %[" x0 "], %[cb]\n\t"                           \
+  "asr %[" x1 "], %[" x1 "], %[cb]\n\t"                           \
+  "ssat %[" x0 "], #8, %[" x0 "]\n\t"                             \
+  "ssat %[" x1 "], #8, %[" x1 "]\n\t"                             \
+  "strb %[" x0 "], [%[y]]\n\t"                                    \
+  "strb %[" x1 "], [%[y], #1]\n\t"                                \
+  "add %[y], %[y], %[np]\n\t"
+/* st_blocks for two pixels (nb >= 1), all in assembly: 114 instructions per channel pair. */
+static inline void st_run(const uint32_t *col, const uint32_t *b, int32_t nb, int8_t *y, int32_t npix) {
+  int32_t a00, a01, a10, a11;
+  uint32_t ca, cb, w0, w1;
+  __asm__ volatile(
+      "1:\n\t"
+      "ldrd %[a00], %[a10], [%[b], #112]\n\t"
+      "ldrd %[ca], %[cb], [%[c]]\n\t"
+      "ldrd %[w0], %[w1], [%[b]]\n\t"
+      "smlad %[a01], %[w0], %[cb], %[a00]\n\t"
+      "smlad %[a00], %[w0], %[ca], %[a00]\n\t"
+      "smlad %[a11], %[w1], %[cb], %[a10]\n\t"
+      "smlad %[a10], %[w1], %[ca], %[a10]\n\t"
+      "ldrd %[ca], %[cb], [%[c], #8]\n\t" "ldrd %[w0], %[w1], [%[b], #8]\n\t" ST_SMLAD4 \
+      "ldrd %[ca], %[cb], [%[c], #16]\n\t" "ldrd %[w0], %[w1], [%[b], #16]\n\t" ST_SMLAD4 \
+      "ldrd %[ca], %[cb], [%[c], #24]\n\t" "ldrd %[w0], %[w1], [%[b], #24]\n\t" ST_SMLAD4 \
+      "ldrd %[ca], %[cb], [%[c], #32]\n\t" "ldrd %[w0], %[w1], [%[b], #32]\n\t" ST_SMLAD4 \
+      "ldrd %[ca], %[cb], [%[c], #40]\n\t" "ldrd %[w0], %[w1], [%[b], #40]\n\t" ST_SMLAD4 \
+      "ldrd %[ca], %[cb], [%[c], #48]\n\t" "ldrd %[w0], %[w1], [%[b], #48]\n\t" ST_SMLAD4 \
+      "ldrd %[ca], %[cb], [%[c], #56]\n\t" "ldrd %[w0], %[w1], [%[b], #56]\n\t" ST_SMLAD4 \
+      "ldrd %[ca], %[cb], [%[c], #64]\n\t" "ldrd %[w0], %[w1], [%[b], #64]\n\t" ST_SMLAD4 \
+      "ldrd %[ca], %[cb], [%[c], #72]\n\t" "ldrd %[w0], %[w1], [%[b], #72]\n\t" ST_SMLAD4 \
+      "ldrd %[ca], %[cb], [%[c], #80]\n\t" "ldrd %[w0], %[w1], [%[b], #80]\n\t" ST_SMLAD4 \
+      "ldrd %[ca], %[cb], [%[c], #88]\n\t" "ldrd %[w0], %[w1], [%[b], #88]\n\t" ST_SMLAD4 \
+      "ldrd %[ca], %[cb], [%[c], #96]\n\t" "ldrd %[w0], %[w1], [%[b], #96]\n\t" ST_SMLAD4 \
+      "ldrd %[ca], %[cb], [%[c], #104]\n\t" "ldrd %[w0], %[w1], [%[b], #104]\n\t" ST_SMLAD4 \
+      ST_RQ("a00", "a01", "120", "136") ST_RQ("a10", "a11", "128", "140")
+      "add %[b], %[b], #144\n\t"
+      "subs %[n], %[n], #1\n\t"
+      "bne 1b\n\t"
+      : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11), [ca] "=&r"(ca),
+        [cb] "=&r"(cb), [w0] "=&r"(w0), [w1] "=&r"(w1), [b] "+r"(b), [y] "+r"(y), [n] "+r"(nb)
+      : [c] "r"(col), [np] "r"(npix)
+      : "cc", "memory");
+}
+#else
+static inline void st_run(const uint32_t *col, const uint32_t *b, int32_t nb, int8_t *y, int32_t npix) {
+  st_blocks(col, b, nb, y, npix, 1);
+}
+#endif
+
+/* Pixels (oy, ox) and (oy, ox + 1) if any, out of line: windows over the padding. */
+__attribute__((noinline)) static void st_pair_any(const tt_conv_params_t *p, const int8_t *x, int32_t oy, int32_t ox,
+                                                  uint32_t *col, const uint32_t *b, int32_t nb, int8_t *y) {
+  const int two = ox + 1 < p->out_w;
+  const int32_t npix = p->out_h * p->out_w;
+  st_col_any(p, x, oy, ox, (int16_t *)(void *)col);
+  st_col_any(p, x, oy, ox + two, (int16_t *)(void *)col + 2);
+  if (two) st_run(col, b, nb, y, npix);
+  else st_blocks(col, b, nb, y, npix, 0);
+}
+
+__attribute__((noinline)) static int cv_stem(const tt_conv_params_t *p, const int8_t *x, int8_t *y) {
+  const int32_t out_c = p->out_c, out_h = p->out_h, out_w = p->out_w, npix = out_h * out_w;
+  const int32_t in_w = p->in_w, plane = p->in_h * in_w;
+  uint32_t *const col = (uint32_t *)(void *)p->im2col;
+  uint32_t blk[ST_PAIRS * ST_BLK];
+  int32_t oc, c0;
+  if (p->groups != 1 || !col || p->in_c != 3 || p->kh != 3 || p->kw != 3 || p->stride_w != 2 || (out_c & 1) ||
+      p->act_min != -128 || p->act_max != 127)
+    return 0;
+  for (oc = 0; oc < out_c; oc++) {
+    const int32_t m = p->multiplier[oc], s = p->shift[oc], bias = p->bias ? p->bias[oc] : 0;
+    if (m < 0 || s > -1 || s < -22 || bias > (1 << 29) || bias < -(1 << 29)) return 0;
+  }
+  for (c0 = 0; c0 < out_c; c0 += 2 * ST_PAIRS) {
+    const int32_t nb = (out_c - c0) / 2 < ST_PAIRS ? (out_c - c0) / 2 : ST_PAIRS;
+    int32_t oy, ox, i;
+    for (i = 0; i < 2 * nb; i++) {
+      const int32_t o = c0 + i, e = -p->shift[o];
+      const int8_t *w = p->weight + o * 27;
+      uint32_t *const b = blk + (i >> 1) * ST_BLK + (i & 1);
+      int32_t k, wsum = 0;
+      for (k = 0; k < 27; k++) wsum += w[k];
+      for (k = 0; k < 9; k++) b[2 * k] = st_w2(w[3 * k], w[3 * k + 2]);
+      for (k = 0; k < 4; k++) b[18 + 2 * k] = st_w2(w[6 * k + 1], w[6 * k + 4]);
+      b[26] = st_w2(w[25], 0);
+      b[28] = 2u * ((uint32_t)(p->bias ? p->bias[o] : 0) - (uint32_t)p->in_zp * (uint32_t)wsum);
+      b[30 + (i & 1)] = (uint32_t)p->multiplier[o]; /* b is offset by i & 1 already */
+      b[31 + (i & 1)] = (1u << (e - 1)) + (uint32_t)p->out_zp * (1u << e);
+      b[34] = (uint32_t)e;
+    }
+    for (oy = 0; oy < out_h; oy++) {
+      const int32_t iy0 = oy * p->stride_h - p->pad_t, pl = p->pad_l;
+      int8_t *const yr = y + c0 * npix + oy * out_w;
+      ox = 0;
+      if (iy0 >= 0 && iy0 + 3 <= p->in_h) {
+        const int8_t *xr;
+        int8_t *yp;
+        for (; ox < out_w && 2 * ox - pl < 0; ox += 2) st_pair_any(p, x, oy, ox, col, blk, nb, yr + ox);
+        /* The interior: both windows inside the input. */
+        for (xr = x + iy0 * in_w + 2 * ox - pl, yp = yr + ox; ox + 1 < out_w && 2 * ox - pl + 5 <= in_w;
+             ox += 2, xr += 4, yp += 2) {
+          st_col_pair(xr, in_w, plane, col);
+          st_run(col, blk, nb, yp, npix);
+        }
+      }
+      for (; ox < out_w; ox += 2) st_pair_any(p, x, oy, ox, col, blk, nb, yr + ox);
+    }
+  }
+  return 1;
+}
+
 static int cv_dsp(const tt_conv_params_t *p, const int8_t *x, int8_t *y) {
   const int32_t K = p->in_c * p->kh * p->kw, n4 = K >> 2, rem = K & 3;
   const int32_t npix = p->out_h * p->out_w, out_c = p->out_c;
@@ -392,7 +663,7 @@ static int cv_dsp(const tt_conv_params_t *p, const int8_t *x, int8_t *y) {
 
 void tt_conv_s8(const tt_conv_params_t *p, const int8_t *x, int8_t *y) {
 #if TT_DSP
-  if (cv_dsp(p, x, y)) return;
+  if (cv_stem(p, x, y) || cv_dsp(p, x, y)) return;
 #endif
   conv_portable(p, x, y);
 }
