@@ -385,8 +385,8 @@ describe('hostile ONNX names (issue 6)', function () {
       assert.deepEqual(h.quantization.map((q) => q.tensor), o.quantization.map((q) => rt(q.tensor)));
       // Training buffers are '<kind>:<tensor>' (grad:, mask:, ...).
       const rb = (b: string): string => {
-        const m = /^([a-z]+:)?([^]*)$/.exec(b) as RegExpExecArray;
-        return (m[1] ?? '') + (m[1] === 'save:' || m[1] === 'scratch:' ? rn(m[2]) : rt(m[2]));
+        const m = /^(im2col:|[a-z]+:)?([^]*)$/.exec(b) as RegExpExecArray;
+        return (m[1] ?? '') + (m[1] === 'save:' || m[1] === 'scratch:' || m[1] === 'im2col:' ? rn(m[2]) : rt(m[2]));
       };
       assert.deepEqual(h.memory.buffers.map((b) => b.tensor), o.memory.buffers.map((b) => rb(b.tensor)));
       assert.deepEqual(h.layers.map((l) => l.name), o.layers.map((l) => rn(l.name)));

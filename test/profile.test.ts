@@ -34,11 +34,11 @@ describe('instruction profile and kernel costs', function () {
     assert.equal(prof.params_crc32, plain.params_crc32, 'profiling changes no result');
     const sum = (part: string): number => lines.filter((p) => p.what.startsWith(`${part}|`)).reduce((a, p) => a + p.instructions, 0);
     const calls = (part: string): Profile[] => lines.filter((p) => p.what.startsWith(`${part}|`));
-    // The counter reads between calls are not charged to any call: the sums fall short of the
-    // un-profiled totals by the loop and call overhead only.
+    // The counter reads between calls are charged to no call, and the marks change the
+    // compiled code around them a little: the sums match the un-profiled totals within 2%.
     const inf = plain.instructions_per_inference ?? 0, step = plain.instructions_per_train_step ?? 0;
-    assert.ok(sum('inference') <= inf && sum('inference') >= 0.98 * inf, `inference: profile ${sum('inference')} vs ${inf}`);
-    assert.ok(sum('train') <= step * 1.001 && sum('train') >= 0.98 * step, `step: profile ${sum('train')} vs ${step}`);
+    assert.ok(Math.abs(sum('inference') - inf) <= 0.02 * inf, `inference: profile ${sum('inference')} vs ${inf}`);
+    assert.ok(Math.abs(sum('train') - step) <= 0.02 * step, `step: profile ${sum('train')} vs ${step}`);
     assert.ok(calls('inference').every((p) => p.runs === 8), 'two evaluations of 4 samples');
     assert.ok(calls('train').every((p) => p.runs === 3), 'three steps');
     // Every call of model.c has one entry, with its phase, kernel and layer.
@@ -71,7 +71,7 @@ describe('instruction profile and kernel costs', function () {
     const convs = (r.report.layers as { name: string; kernel: string }[]).filter((l) => l.kernel === 'tt_conv_s8');
     assert.ok(convs.length > 0);
     assert.equal((src.match(/\.im2col = \(int16_t \*\)\(tt_arena \+ \d+\)/g) ?? []).length, convs.length);
-    const bufs = (r.report.memory as { buffers: { tensor: string; bytes: number }[] }).buffers.filter((b) => b.tensor.startsWith('scratch:im2col:'));
+    const bufs = (r.report.memory as { buffers: { tensor: string; bytes: number }[] }).buffers.filter((b) => b.tensor.startsWith('im2col:'));
     assert.equal(bufs.length, convs.length);
     for (const b of bufs) assert.equal(b.bytes % 4, 0);
   });

@@ -170,7 +170,7 @@ export function buildTrainGraph(graph: QGraph, scheme: Scheme, opts: TrainOption
   afterProducing(g.input);
   for (const n of g.nodes) {
     if (opts.im2col && n.op === 'conv' && convKind(n, g.tensors[n.inputs[0]].shape[1]) === 'regular') {
-      const scratch = `scratch:im2col:${n.name}`;
+      const scratch = `im2col:${n.name}`;
       addBuffer({ name: scratch, kind: 'scratch', dtype: 'int8', elements: im2colBytes(n), bytes: im2colBytes(n) });
       forward.push({ kind: 'forward', node: n, scratch });
     } else {

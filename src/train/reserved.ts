@@ -1,11 +1,11 @@
 // The train stage names the buffers it adds after what they belong to: grad:<tensor>,
-// mask:<tensor>, save:<node>, scratch:<node>, plane:<node>, tile<k>:<tensor>. An ONNX
+// mask:<tensor>, save:<node>, scratch:<node>, im2col:<node>, plane:<node>, tile<k>:<tensor>. An ONNX
 // tensor may be called anything, including "grad:logits", so graph tensors that look like
 // such a name are renamed first: onnx:<name>. Only names with a reserved prefix change
 // ("onnx:" is reserved too), which keeps the renaming one to one.
 import { QGraph } from '../ir/qgraph';
 
-const RESERVED = /^(grad|save|mask|scratch|plane|tile\d*|onnx):/;
+const RESERVED = /^(grad|save|mask|scratch|im2col|plane|tile\d*|onnx):/;
 
 export function escapeReservedNames(g: QGraph): QGraph {
   const names = Object.keys(g.tensors);
