@@ -35,8 +35,11 @@ describe('schedule choices', function () {
   it('runs interleaved branches one at a time: (4+32+4) instead of (4+32+32) planes of 16x16 live', async () => {
     const naive = await run('interleaved_branches.onnx', 'none', { reorder: false }, 'naive');
     const ordered = await run('interleaved_branches.onnx', 'none', {}, 'ordered');
-    assert.equal(naive.mem.arena_bytes, (4 + 32 + 32) * 256);
-    assert.equal(ordered.mem.arena_bytes, (4 + 32 + 4) * 256);
+    // Plus, at the peak, the im2col columns of the 3x3 conv over 32 channels that runs there
+    // (the optimized regular conv's scratch on a DSP core: 2 columns x 288 taps x 2 bytes).
+    const im2col = 2 * 2 * 32 * 9;
+    assert.equal(naive.mem.arena_bytes, (4 + 32 + 32) * 256 + im2col);
+    assert.equal(ordered.mem.arena_bytes, (4 + 32 + 4) * 256 + im2col);
     assert.equal(ordered.mem.schedule.reordered, true);
     assert.equal(ordered.mem.schedule.naive_lower_bound_bytes, naive.mem.arena_bytes);
     assert.equal(ordered.logits, naive.logits, 'the op order changed the int8 forward');

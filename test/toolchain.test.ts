@@ -44,7 +44,7 @@ describe('boards', () => {
   });
 
   it('rejects an unknown board with the list of available ones', () => {
-    expectTt(() => loadBoard('stm32f999'), 'E_BOARD_UNKNOWN', /unknown board 'stm32f999'.*available boards: mps2-an386, stm32f746/);
+    expectTt(() => loadBoard('stm32f999'), 'E_BOARD_UNKNOWN', /unknown board 'stm32f999'.*available boards: mps2-an386, mps2-an500, stm32f746/);
     expectTt(() => loadBoard('../etc'), 'E_BOARD_UNKNOWN', /not found/);
   });
 
