@@ -1,4 +1,4 @@
-// Measured instruction costs per kernel: `npm run bench -- --speed --record` profiles every
+// Measured instruction costs per kernel and shape: `npm run bench -- --speed --record` profiles every
 // kernel call of the zoo models and the bundled one in QEMU (optimized Cortex-M7 build) and
 // stores each call's shape features and count in src/analyze/kernel-costs.json, with a fit
 // per kernel: instructions ≈ per_mac·MACs + per_element·elements + fixed (non-negative
@@ -72,16 +72,37 @@ export function writeKernelCosts(file: string, samples: KernelSample[]): void {
   fs.writeFileSync(file, `${JSON.stringify(costs, null, 1)}\n`);
 }
 
-let cached: Record<string, KernelFit> | null | undefined;
+let cached: { fits: Record<string, KernelFit>; exact: Map<string, number> } | null | undefined;
 
-/** The recorded fits, or null when no measurement has been recorded. */
-export function kernelFits(): Record<string, KernelFit> | null {
+const shapeKey = (kernel: string, macs: number, elements: number): string => `${kernel}|${Math.round(macs)}|${elements}`;
+
+function load(): { fits: Record<string, KernelFit>; exact: Map<string, number> } | null {
   if (cached === undefined) {
     try {
-      cached = (JSON.parse(fs.readFileSync(KERNEL_COSTS_FILE, 'utf8')) as KernelCosts).fits;
+      const c = JSON.parse(fs.readFileSync(KERNEL_COSTS_FILE, 'utf8')) as KernelCosts;
+      const byShape = new Map<string, number[]>();
+      for (const s of c.samples) if (!s.portable) byShape.set(shapeKey(s.kernel, s.macs, s.elements), [...(byShape.get(shapeKey(s.kernel, s.macs, s.elements)) ?? []), s.instructions]);
+      const median = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1];
+      cached = { fits: c.fits, exact: new Map([...byShape.entries()].map(([k, v]) => [k, median(v)])) };
     } catch {
       cached = null;
     }
   }
   return cached;
+}
+
+/** The recorded fits, or null when no measurement has been recorded. */
+export function kernelFits(): Record<string, KernelFit> | null {
+  return load()?.fits ?? null;
+}
+
+/** A call's measured instructions: the recorded count for this kernel and shape when the
+ * bench measured it, else the kernel's fit; undefined when the kernel was never measured. */
+export function measuredCost(kernel: string, macs: number, elements: number): number | undefined {
+  const c = load();
+  if (!c) return undefined;
+  const exact = c.exact.get(shapeKey(kernel, macs, elements));
+  if (exact !== undefined) return exact;
+  const f = c.fits[kernel];
+  return f ? f.per_mac * macs + f.per_element * elements + f.fixed : undefined;
 }

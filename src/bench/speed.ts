@@ -117,7 +117,8 @@ async function measure(work: string, model: string, onnx: string | undefined, da
     // Cost samples: forward kernels from inference, training kernels from the step; a weight
     // update's MACs are the updated share of the layer's.
     const info = macsOf.get(layer);
-    if (info && (part === 'inference' || phase !== 'forward')) {
+    // A tiled prefix calls a kernel per tile: those calls are not the layer's shape.
+    if (info && !budget && (part === 'inference' || phase !== 'forward')) {
       const share = phase === 'update' && kernel !== 'tt_bias_update_s32' ? (ratioOf.get(layer) ?? 1) : 1;
       samples.push({ kernel, macs: info.macs * share, elements: info.outputShape.reduce((a, b) => a * b, 1), instructions: p.instructions, portable: false });
     }

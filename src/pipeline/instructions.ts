@@ -1,7 +1,7 @@
 // Instructions per training step of a schedule, priced per kernel call from the counts the
 // speed bench measured in QEMU (analyze/kernel-costs.ts), with per-kind rates for calls it
 // has not measured. Used by the tiling choice (schedule.ts) and by the analysis' costs.
-import { kernelFits } from '../analyze/kernel-costs';
+import { measuredCost } from '../analyze/kernel-costs';
 import { convKind, QGraph, QNode } from '../ir/qgraph';
 import { TrainGraph, TrainStep } from '../ir/train';
 
@@ -58,11 +58,9 @@ function kernelCall(s: TrainStep, q: QGraph): { kernel: string; macs: number; el
 }
 
 function stepCost(s: TrainStep, q: QGraph): number {
-  const fits = kernelFits();
-  const call = fits ? kernelCall(s, q) : null;
-  const fit = call && fits ? fits[call.kernel] : undefined;
-  if (call && fit) return fit.per_mac * call.macs + fit.per_element * call.elements + fit.fixed;
-  return rateCost(s, q);
+  const call = kernelCall(s, q);
+  const measured = call ? measuredCost(call.kernel, call.macs, call.elements) : undefined;
+  return measured ?? rateCost(s, q);
 }
 
 function rateCost(s: TrainStep, q: QGraph): number {
