@@ -27,6 +27,7 @@ describe('channel-streamed depthwise backward', function () {
   const model = path.join(MODELS, 'inverted_residual_s2.onnx');
   const g = importOnnx(fs.readFileSync(model));
   const expand = g.nodes.find((n) => n.op === 'conv' && /expand/.test(n.name))!.name;
+  const stem = g.nodes.find((n) => n.op === 'conv' && /stem/.test(n.name))!.name;
   const fc = g.nodes[g.nodes.length - 1].name;
 
   const cases = [
@@ -34,14 +35,19 @@ describe('channel-streamed depthwise backward', function () {
     // A partial pointwise update keeps its weights split between flash and SRAM.
     { name: 'expand-half', layers: [{ layer: expand, bias: true, weight_ratio: 0.5 }], rounding: 'master' as const },
     { name: 'expand-bias', layers: [{ layer: expand, bias: true, weight_ratio: 0 }], rounding: 'nearest' as const },
-    { name: 'full', layers: null, rounding: 'master' as const },
+    // The stem's weights and bias need the expand conv's input gradient: two levels.
+    { name: 'full', layers: null, rounding: 'master' as const, twoLevel: true },
+    { name: 'stem-expand', layers: [{ layer: stem, bias: true, weight_ratio: 0.5 }, { layer: expand, bias: false, weight_ratio: 1 }], rounding: 'nearest' as const, twoLevel: true },
+    { name: 'stem-bias', layers: [{ layer: stem, bias: true, weight_ratio: 0 }], rounding: 'nearest' as const, twoLevel: true },
+    // A split (partial pointwise) producer keeps the one-level stream.
+    { name: 'stem-expand-half', layers: [{ layer: stem, bias: true, weight_ratio: 1 }, { layer: expand, bias: true, weight_ratio: 0.5 }], rounding: 'master' as const, twoLevel: false },
   ];
   for (const c of cases) {
     it(`${c.name} (${c.rounding}): same logits and weights as unstreamed, smaller arena`, async () => {
       const data = path.join(tmp, 'data');
       if (!fs.existsSync(data)) writeNpyDataset(data, [3, 16, 16], 60, 30, 5, 11);
       const spec = c.layers ? scheme(c.name, c.layers) : 'full';
-      const runs: { arena: number; logits: string; params: string; streamed: boolean }[] = [];
+      const runs: { arena: number; logits: string; params: string; streamed: boolean; twoLevel: boolean }[] = [];
       for (const stream of [false, true]) {
         const out = path.join(tmp, `${c.name}-${stream}`);
         const r = await gen({ model, data, board: 'stm32f746', scheme: spec, out, evalSamples: 30, calibSamples: 60, trainSamples: 60, steps: 60, lr: 0.05, rounding: c.rounding, stream });
@@ -49,15 +55,39 @@ describe('channel-streamed depthwise backward', function () {
         const e = await emulateProject(out, { host: true });
         assert.equal(e.exit_code, 0);
         const steps = r.report.train_steps as string[];
-        runs.push({ arena: (r.report.memory as { arena_bytes: number }).arena_bytes, logits: e.logits_crc32 ?? '', params: e.params_crc32 ?? '', streamed: steps.includes('stream_backward') });
+        const notes = r.report.notes as string[];
+        runs.push({ arena: (r.report.memory as { arena_bytes: number }).arena_bytes, logits: e.logits_crc32 ?? '', params: e.params_crc32 ?? '', streamed: steps.includes('stream_backward'), twoLevel: notes.some((n) => /on into the conv before/.test(n)) });
       }
       const [off, on] = runs;
       assert.equal(off.streamed, false);
       assert.equal(on.streamed, true);
+      assert.equal(on.twoLevel, 'twoLevel' in c ? c.twoLevel : false);
       assert.equal(on.logits, off.logits);
       assert.equal(on.params, off.params);
       // The depthwise input gradient is 24 x 16 x 16 floats; streaming keeps one 16 x 16 plane.
       assert.ok(on.arena < off.arena, `streamed arena ${on.arena} vs ${off.arena}`);
     });
   }
+
+  // The bundled model: conv 3x3 (Q) -> conv 3x3 (P) -> depthwise (D). Two levels through a
+  // regular 3x3 producer; P's 16 x 14 x 14 input gradient never exists.
+  it('bundled model, f3 + f6 weights (nearest): two levels through a 3x3 producer, same results', async () => {
+    const layers = ['/features/features.3/Conv', '/features/features.6/Conv', '/fc/Gemm'].map((layer) => ({ layer, bias: true, weight_ratio: 1 }));
+    const spec = scheme('bundled', layers);
+    const runs: { arena: number; logits: string; params: string; notes: string[] }[] = [];
+    for (const stream of [false, true]) {
+      const out = path.join(tmp, `bundled-${stream}`);
+      const r = await gen({ board: 'stm32f746', scheme: spec, out, evalSamples: 50, calibSamples: 64, trainSamples: 80, steps: 80, invert: true, rounding: 'nearest', stream });
+      buildProject(out, 'host');
+      const e = await emulateProject(out, { host: true });
+      assert.equal(e.exit_code, 0);
+      runs.push({ arena: (r.report.memory as { arena_bytes: number }).arena_bytes, logits: e.logits_crc32 ?? '', params: e.params_crc32 ?? '', notes: r.report.notes as string[] });
+    }
+    const [off, on] = runs;
+    assert.ok(on.notes.some((n) => /on into the conv before/.test(n)), on.notes.join('; '));
+    assert.equal(on.logits, off.logits);
+    assert.equal(on.params, off.params);
+    // Without the second level the 12,544-byte input gradient of f6 is whole.
+    assert.ok(off.arena - on.arena >= 12544 - 2 * 784, `arena ${on.arena} vs ${off.arena}`);
+  });
 });

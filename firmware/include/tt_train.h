@@ -197,7 +197,7 @@ void tt_bias_update_s32(const tt_bias_update_params_t *p, const float *dy, float
  * the same order as tt_conv_backward_input_f32), then P's weight and bias updates for that
  * channel. The full input gradient of D (a C x H x W fp32 tensor) never exists.
  * Results equal the unstreamed steps bit for bit, except that stochastic rounding draws
- * for P's weights and bias interleave per channel. */
+ * for P's (and Q's) weights and bias interleave per channel. */
 typedef struct {
   const tt_conv_grad_params_t *dw;       /* D, the current weights (not split) */
   /* Clamp of P's fused activation over D's input: a bit mask, or the int8 output with
@@ -212,6 +212,19 @@ typedef struct {
   uint8_t p_w_pointwise;                 /* 1: tt_pointwise_update_s8 */
   const int8_t *p_saved;                 /* what P's weight update reads */
   const tt_bias_update_params_t *p_b;    /* P's bias update; NULL for none */
+  /* Second level, when q_plane is set: P's input gradient is streamed too, one channel
+   * plane j at a time into q_plane (D's planes are recomputed for every j), and consumed
+   * by the conv Q (groups 1) before P: the clamp of Q's activation (as mask/y above), then
+   * Q's weight and bias updates of output channel j. dx and p_grad_accumulate are unused;
+   * p_grad is P's (not split) input gradient geometry, and P's updates run after Q's. */
+  float *q_plane;
+  const uint8_t *q_mask;
+  const int8_t *q_y;
+  int32_t q_lo, q_hi;
+  const tt_conv_update_params_t *q_w;
+  uint8_t q_w_pointwise;
+  const int8_t *q_saved;
+  const tt_bias_update_params_t *q_b;
 } tt_stream_params_t;
 
 void tt_stream_backward_f32(const tt_stream_params_t *s, const float *dy, float *dx, float *plane,

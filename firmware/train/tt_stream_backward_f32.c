@@ -11,30 +11,68 @@
 #include "tt_train.h"
 #include "tt_simd.h"
 
+/* The clamp of a fused activation on channel c's plane: from bits c·n on, or the int8
+ * output (lo < y < hi passes); nothing when both are NULL. */
+static void clamp_plane(const uint8_t *mask, const int8_t *y, int32_t lo, int32_t hi, uint32_t c, float *pl,
+                        uint32_t n) {
+  const uint32_t bit0 = c * n;
+  uint32_t i;
+  if (mask) {
+    if (!(bit0 & 7u)) {
+      tt_mask_apply_f32(pl, mask + (bit0 >> 3), n);
+    } else {
+      for (i = 0; i < n; i++) {
+        const uint32_t b = bit0 + i;
+        if (!((mask[b >> 3] >> (b & 7)) & 1u)) pl[i] = 0.0f;
+      }
+    }
+  } else if (y) {
+    tt_clamp_backward_f32(pl, y + c * n, n, lo, hi);
+  }
+}
+
+/* D's input gradient for channel c into plane, then the clamp of P's activation. */
+static void dw_plane(const tt_stream_params_t *s, const float *dy, uint32_t c, float *plane) {
+  const tt_conv_grad_params_t *d = s->dw;
+  const uint32_t in_plane = (uint32_t)d->in_h * d->in_w, out_plane = (uint32_t)d->out_h * d->out_w;
+  tt_conv_grad_params_t dv = *d;
+  dv.in_c = dv.out_c = dv.groups = 1;
+  dv.weight = d->weight + c * (uint32_t)d->kh * d->kw;
+  dv.w_scale = d->w_scale + c;
+  tt_depthwise_backward_input_f32(&dv, dy + c * out_plane, plane, 0);
+  clamp_plane(s->mask, s->y, s->lo, s->hi, c, plane, in_plane);
+}
+
+/* Output channel c of a conv: its weights (tt_conv/pointwise_update_s8 on the one-channel
+ * view; w may be NULL) and then its bias (b may be NULL) move by their QAS step. */
+static void row_update(const tt_conv_update_params_t *w, uint8_t w_pointwise, const int8_t *saved,
+                       const tt_bias_update_params_t *b, uint32_t c, const float *plane, float lr, tt_rng_t *rng) {
+  if (w) {
+    tt_conv_update_params_t wv = *w;
+    const uint32_t k = (uint32_t)w->kh * w->kw;
+    wv.out_c = 1;
+    wv.w_scale = w->w_scale + c;
+    wv.weight = w->weight + c * (w->weight_is_slice ? w->n_sel : (uint32_t)w->in_c) * k;
+    if (w->master) wv.master = w->master + c * w->n_sel * k;
+    if (w_pointwise) tt_pointwise_update_s8(&wv, saved, plane, lr, rng);
+    else tt_conv_update_s8(&wv, saved, plane, lr, rng);
+  }
+  if (b) {
+    tt_bias_update_params_t bv = *b;
+    bv.out_c = 1;
+    bv.bias = b->bias + c;
+    bv.w_scale = b->w_scale + c;
+    if (b->master) bv.master = b->master + c;
+    tt_bias_update_s32(&bv, plane, lr, rng);
+  }
+}
+
 /* The portable loop; noinline keeps its code (and speed) as before the optimized path. */
 static __attribute__((noinline)) void stream_portable(const tt_stream_params_t *s, const float *dy, float *dx,
                                                       float *plane, float lr, tt_rng_t *rng) {
-  const tt_conv_grad_params_t *d = s->dw;
-  const uint32_t in_plane = (uint32_t)d->in_h * d->in_w, out_plane = (uint32_t)d->out_h * d->out_w;
-  const uint32_t ksize = (uint32_t)d->kh * d->kw;
-  uint32_t c, i;
-  for (c = 0; c < d->in_c; c++) {
-    tt_conv_grad_params_t dv = *d;
-    dv.in_c = dv.out_c = dv.groups = 1;
-    dv.weight = d->weight + c * ksize;
-    dv.w_scale = d->w_scale + c;
-    tt_depthwise_backward_input_f32(&dv, dy + c * out_plane, plane, 0);
-
-    if (s->mask) {
-      const uint32_t bit0 = c * in_plane;
-      for (i = 0; i < in_plane; i++) {
-        const uint32_t b = bit0 + i;
-        if (!((s->mask[b >> 3] >> (b & 7)) & 1u)) plane[i] = 0.0f;
-      }
-    } else if (s->y) {
-      tt_clamp_backward_f32(plane, s->y + c * in_plane, in_plane, s->lo, s->hi);
-    }
-
+  uint32_t c;
+  for (c = 0; c < s->dw->in_c; c++) {
+    dw_plane(s, dy, c, plane);
     if (s->p_grad) {
       const tt_conv_grad_params_t *g = s->p_grad;
       tt_conv_grad_params_t gv = *g;
@@ -50,26 +88,38 @@ static __attribute__((noinline)) void stream_portable(const tt_stream_params_t *
       if (s->p_grad_pointwise) tt_pointwise_backward_input_f32(&gv, plane, dx, c > 0 || s->p_grad_accumulate);
       else tt_conv_backward_input_f32(&gv, plane, dx, c > 0 || s->p_grad_accumulate);
     }
-    if (s->p_w) {
-      const tt_conv_update_params_t *w = s->p_w;
-      tt_conv_update_params_t wv = *w;
-      const uint32_t k = (uint32_t)w->kh * w->kw;
-      wv.out_c = 1;
-      wv.w_scale = w->w_scale + c;
-      wv.weight = w->weight + c * (w->weight_is_slice ? w->n_sel : (uint32_t)w->in_c) * k;
-      if (w->master) wv.master = w->master + c * w->n_sel * k;
-      if (s->p_w_pointwise) tt_pointwise_update_s8(&wv, s->p_saved, plane, lr, rng);
-      else tt_conv_update_s8(&wv, s->p_saved, plane, lr, rng);
-    }
-    if (s->p_b) {
-      tt_bias_update_params_t bv = *s->p_b;
-      bv.out_c = 1;
-      bv.bias = s->p_b->bias + c;
-      bv.w_scale = s->p_b->w_scale + c;
-      if (s->p_b->master) bv.master = s->p_b->master + c;
-      tt_bias_update_s32(&bv, plane, lr, rng);
-    }
+    row_update(s->p_w, s->p_w_pointwise, s->p_saved, s->p_b, c, plane, lr, rng);
   }
+}
+
+/* Two levels: P's input gradient one channel j at a time into q_plane, each D plane
+ * recomputed for every j (D's backward is cheap next to P's), so neither D's nor P's input
+ * gradient is ever whole. Element (j, px) of P's input gradient sums its terms in (c, ky,
+ * kx) order, as tt_conv_backward_input_f32 does on the whole tensor. Then the clamp of Q's
+ * activation, and Q's weights and bias of channel j move. P's own updates come last, in a
+ * final pass, so every j reads P's weights before their update. */
+static void stream_two_level(const tt_stream_params_t *s, const float *dy, float *plane, float lr,
+                             tt_rng_t *rng) {
+  const tt_conv_grad_params_t *g = s->p_grad;
+  const uint32_t k = (uint32_t)g->kh * g->kw, n_q = (uint32_t)g->in_h * g->in_w;
+  tt_conv_grad_params_t gv = *g;
+  uint32_t c, j;
+  gv.in_c = gv.out_c = 1;
+  for (j = 0; j < g->in_c; j++) {
+    for (c = 0; c < s->dw->in_c; c++) {
+      dw_plane(s, dy, c, plane);
+      gv.weight = g->weight + (c * g->in_c + j) * k;
+      gv.w_scale = g->w_scale + c;
+      tt_conv_backward_input_f32(&gv, plane, s->q_plane, c > 0);
+    }
+    clamp_plane(s->q_mask, s->q_y, s->q_lo, s->q_hi, j, s->q_plane, n_q);
+    row_update(s->q_w, s->q_w_pointwise, s->q_saved, s->q_b, j, s->q_plane, lr, rng);
+  }
+  if (s->p_w || s->p_b)
+    for (c = 0; c < s->dw->in_c; c++) {
+      dw_plane(s, dy, c, plane);
+      row_update(s->p_w, s->p_w_pointwise, s->p_saved, s->p_b, c, plane, lr, rng);
+    }
 }
 
 #if TT_DSP
@@ -130,24 +180,6 @@ static __attribute__((noinline)) void dots(const float *dy, int32_t n_o, const i
   }
 }
 
-/* The clamp of P's activation on one plane (bits from bit0 on, or the int8 output). */
-static void clamp_plane(const tt_stream_params_t *s, uint32_t c, float *pl, uint32_t n) {
-  const uint32_t bit0 = c * n;
-  uint32_t i;
-  if (s->mask) {
-    if (!(bit0 & 7u)) {
-      tt_mask_apply_f32(pl, s->mask + (bit0 >> 3), n);
-    } else {
-      for (i = 0; i < n; i++) {
-        const uint32_t b = bit0 + i;
-        if (!((s->mask[b >> 3] >> (b & 7)) & 1u)) pl[i] = 0.0f;
-      }
-    }
-  } else if (s->y) {
-    tt_clamp_backward_f32(pl, s->y + c * n, n, s->lo, s->hi);
-  }
-}
-
 /* D's input gradient of channels [c0, c0 + n) into planes, then P's clamp. */
 static __attribute__((noinline)) void batch_planes(const tt_stream_params_t *s, const float *dy, uint32_t c0,
                                                    uint32_t n, float *planes) {
@@ -160,7 +192,7 @@ static __attribute__((noinline)) void batch_planes(const tt_stream_params_t *s, 
   dv.weight = d->weight + c0 * ksize;
   dv.w_scale = d->w_scale + c0;
   tt_depthwise_backward_input_f32(&dv, dy + c0 * out_plane, planes, 0);
-  for (k = 0; k < n; k++) clamp_plane(s, c0 + k, planes + k * in_plane, in_plane);
+  for (k = 0; k < n; k++) clamp_plane(s->mask, s->y, s->lo, s->hi, c0 + k, planes + k * in_plane, in_plane);
 }
 
 /* dx += P's input gradient from output channels [c0, c0 + n) (the first overwrites unless
@@ -217,45 +249,28 @@ static __attribute__((noinline)) void channel_update(const tt_stream_params_t *s
                                                      tt_rng_t *rng) {
   const tt_conv_update_params_t *w = s->p_w;
   uint32_t j;
-  if (w) {
+  if (w && g) {
+    /* tt_pointwise_update_s8 on the one-channel view, from the sums in g. */
     const uint32_t kk = (uint32_t)w->kh * w->kw;
     int8_t *wc = w->weight + c * (w->weight_is_slice ? w->n_sel : (uint32_t)w->in_c) * kk;
     float *mc = w->master ? w->master + c * w->n_sel * kk : 0;
-    if (g) {
-      /* tt_pointwise_update_s8 on the one-channel view, from the sums in g. */
-      const float ws = w->w_scale[c];
-      const float kf = ws > 0.0f ? lr * w->x_scale / ws : 0.0f;
-      if (w->rounding == TT_ROUND_STOCHASTIC) {
-        uint32_t st = rng->state;
-        for (j = 0; j < w->n_sel; j++) {
-          const uint32_t widx = w->weight_is_slice ? j : (w->sel ? w->sel[j] : j);
-          wc[widx] = qas_stochastic(wc[widx], -(kf * g[j]), &st);
-        }
-        rng->state = st;
-      } else {
-        for (j = 0; j < w->n_sel; j++) {
-          const uint32_t widx = w->weight_is_slice ? j : (w->sel ? w->sel[j] : j);
-          wc[widx] = tt_qas_step_s8(wc[widx], -(kf * g[j]), w->rounding, mc ? mc + j : 0, rng);
-        }
+    const float ws = w->w_scale[c];
+    const float kf = ws > 0.0f ? lr * w->x_scale / ws : 0.0f;
+    if (w->rounding == TT_ROUND_STOCHASTIC) {
+      uint32_t st = rng->state;
+      for (j = 0; j < w->n_sel; j++) {
+        const uint32_t widx = w->weight_is_slice ? j : (w->sel ? w->sel[j] : j);
+        wc[widx] = qas_stochastic(wc[widx], -(kf * g[j]), &st);
       }
+      rng->state = st;
     } else {
-      tt_conv_update_params_t wv = *w;
-      wv.out_c = 1;
-      wv.w_scale = w->w_scale + c;
-      wv.weight = wc;
-      if (mc) wv.master = mc;
-      if (s->p_w_pointwise) tt_pointwise_update_s8(&wv, s->p_saved, plane, lr, rng);
-      else tt_conv_update_s8(&wv, s->p_saved, plane, lr, rng);
+      for (j = 0; j < w->n_sel; j++) {
+        const uint32_t widx = w->weight_is_slice ? j : (w->sel ? w->sel[j] : j);
+        wc[widx] = tt_qas_step_s8(wc[widx], -(kf * g[j]), w->rounding, mc ? mc + j : 0, rng);
+      }
     }
   }
-  if (s->p_b) {
-    tt_bias_update_params_t bv = *s->p_b;
-    bv.out_c = 1;
-    bv.bias = s->p_b->bias + c;
-    bv.w_scale = s->p_b->w_scale + c;
-    if (s->p_b->master) bv.master = s->p_b->master + c;
-    tt_bias_update_s32(&bv, plane, lr, rng);
-  }
+  row_update(g ? 0 : w, s->p_w_pointwise, s->p_saved, s->p_b, c, plane, lr, rng);
 }
 
 /* 0 if the geometry is not covered (nothing done). */
@@ -286,6 +301,10 @@ static int stream_dsp(const tt_stream_params_t *s, const float *dy, float *dx, f
 
 void tt_stream_backward_f32(const tt_stream_params_t *s, const float *dy, float *dx, float *plane,
                             float lr, tt_rng_t *rng) {
+  if (s->q_plane) {
+    stream_two_level(s, dy, plane, lr, rng);
+    return;
+  }
 #if TT_DSP
   if (stream_dsp(s, dy, dx, lr, rng)) return;
 #endif

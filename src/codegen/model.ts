@@ -209,7 +209,8 @@ export function generateModel(tg: TrainGraph, plan: Plan, info: ModelInfo): Mode
         return { comment: `update bias of ${commentText(s.node.name, 40)} from ${at(s.gradOut)}`, call: emitBiasUpdate(s.node as QConv | QGemm, tctx, s.gradOut) };
       case 'stream_backward': {
         const what = [s.gradIn ? `input gradient -> ${at(s.gradIn.buffer)}${s.gradIn.accumulate ? ' (+=)' : ''}` : '', s.weight ? 'weights' : '', s.bias ? 'bias' : ''].filter(Boolean).join(', ');
-        return { comment: `backward ${commentText(s.dw.name, 40)} and ${commentText(s.producer.name, 40)} one channel at a time (plane ${at(s.plane)}): ${at(s.gradOut)} -> ${what}`, call: emitStreamBackward(s, tctx) };
+        const next = s.next ? `; then ${commentText(s.next.node.name, 40)} one channel at a time (plane ${at(s.next.plane)}): ${[s.next.weight ? 'weights' : '', s.next.bias ? 'bias' : ''].filter(Boolean).join(', ')}` : '';
+        return { comment: `backward ${commentText(s.dw.name, 40)} and ${commentText(s.producer.name, 40)} one channel at a time (plane ${at(s.plane)}): ${at(s.gradOut)} -> ${what}${next}`, call: emitStreamBackward(s, tctx) };
       }
     }
   };

@@ -45,6 +45,16 @@ export type TrainStep =
       gradIn?: { buffer: string; accumulate: boolean };
       weight?: { layer: LayerUpdate; saved: string };
       bias?: LayerUpdate;
+      /** P's input gradient streamed too, one channel plane of P's input at a time into
+       * `plane` (D's planes recomputed per channel), consumed by the conv `node` before P:
+       * its clamp and its weight and bias updates. P's input gradient never exists whole;
+       * `gradIn` is then absent. */
+      next?: {
+        node: QConv; plane: string;
+        clamp?: { source: string; sourceKind: 'mask' | 'int8'; lo: number; hi: number };
+        weight?: { layer: LayerUpdate; saved: string };
+        bias?: LayerUpdate;
+      };
     }
   /** Tiled frozen prefix: copy a spatial region of a CHW tensor into a contiguous tile. */
   | { kind: 'tile_copy'; from: string; to: string; channels: number; srcH: number; srcW: number; y0: number; x0: number; h: number; w: number }

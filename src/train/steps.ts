@@ -14,8 +14,9 @@ export function stepAccess(s: TrainStep): { reads: string[]; writes: string[] } 
     case 'update_weight': return { reads: [s.saved, s.gradOut], writes: [] };
     case 'update_bias': return { reads: [s.gradOut], writes: [] };
     case 'stream_backward': return {
-      reads: [s.gradOut, ...(s.clamp ? [s.clamp.source] : []), ...(s.weight ? [s.weight.saved] : []), ...(s.gradIn?.accumulate ? [s.gradIn.buffer] : [])],
-      writes: [s.plane, ...(s.gradIn ? [s.gradIn.buffer] : [])],
+      reads: [s.gradOut, ...(s.clamp ? [s.clamp.source] : []), ...(s.weight ? [s.weight.saved] : []), ...(s.gradIn?.accumulate ? [s.gradIn.buffer] : []),
+        ...(s.next?.clamp ? [s.next.clamp.source] : []), ...(s.next?.weight ? [s.next.weight.saved] : [])],
+      writes: [s.plane, ...(s.gradIn ? [s.gradIn.buffer] : []), ...(s.next ? [s.next.plane] : [])],
     };
     case 'tile_copy': return { reads: [s.from], writes: [s.to] };
     case 'tile_place': return { reads: [s.from], writes: [s.to] };
@@ -34,7 +35,7 @@ export function stepLabel(s: TrainStep): string {
     case 'grad_copy': return `grad ${s.accumulate ? 'add' : 'copy'} ${s.dst}`;
     case 'update_weight': return `update weights ${s.node.name}`;
     case 'update_bias': return `update bias ${s.node.name}`;
-    case 'stream_backward': return `backward ${s.dw.name} + ${s.producer.name} (channel by channel)`;
+    case 'stream_backward': return `backward ${s.dw.name} + ${s.producer.name}${s.next ? ` + ${s.next.node.name}` : ''} (channel by channel)`;
     case 'tile_copy': return `tile copy ${s.to}`;
     case 'tile_place': return `tile place ${s.from}`;
     case 'tile_forward': return `forward ${s.node.name} (tile ${s.tile})`;

@@ -6,6 +6,10 @@
 // at a time (its input gradient accumulates over output channels; its weight and bias
 // updates are per output channel). So the two run together, one channel plane at a time
 // (tt_stream_backward_f32), and the big gradient is never whole.
+// When P's input gradient in turn only feeds the conv Q before P (Q's clamp and updates,
+// not Q's input gradient), it is streamed too: one channel plane j of it at a time, summed
+// over D's planes recomputed for every j, consumed at once by Q's row j. D's backward is
+// cheap next to P's; P's C_in x H x W input gradient is never whole either.
 import { QConv, QGraph } from '../ir/qgraph';
 import { TrainGraph, TrainStep } from '../ir/train';
 import { stepAccess } from './steps';
@@ -18,14 +22,59 @@ const touches = (s: TrainStep, t: string): boolean => {
   return a.reads.includes(t) || a.writes.includes(t);
 };
 
-/** The TrainGraph with every eligible depthwise + producer backward pair streamed. */
+type Step<K extends TrainStep['kind']> = Extract<TrainStep, { kind: K }>;
+
+/** The steps after `from` that use gradient gx, when they are only `node`'s clamp (first),
+ * input gradient and updates, and moving them to `from` reorders nothing they depend on. */
+function consumers(steps: TrainStep[], from: number, gx: string, node: QConv): {
+  at: number[]; clamp?: Step<'clamp_backward'>; bwd?: Step<'backward_input'>; upW?: Step<'update_weight'>; upB?: Step<'update_bias'>;
+} | null {
+  const at: number[] = [];
+  for (let j = from + 1; j < steps.length; j++) {
+    const t = steps[j];
+    if (!touches(t, gx)) continue;
+    at.push(j);
+    const ok = (t.kind === 'clamp_backward' && t.grad === gx)
+      || ((t.kind === 'backward_input' || t.kind === 'update_weight' || t.kind === 'update_bias') && t.node === node && t.gradOut === gx);
+    if (!ok) return null;
+  }
+  if (at.length === 0) return null;
+  const user = <K extends TrainStep['kind']>(k: K): Step<K> | undefined => at.map((j) => steps[j]).find((t): t is Step<K> => t.kind === k);
+  const clamp = user('clamp_backward');
+  const bwd = user('backward_input');
+  const upW = user('update_weight');
+  const upB = user('update_bias');
+  if (clamp && steps[at[0]] !== clamp) return null; // the clamp must come first
+  // Steps between that the move would reorder must not touch what the moved steps use.
+  const moved = [bwd?.gradIn, upW?.saved].filter((t): t is string => !!t);
+  const last = at[at.length - 1];
+  if (steps.slice(from + 1, last).some((t, k) => !at.includes(from + 1 + k) && moved.some((m) => touches(t, m)))) return null;
+  return { at, clamp, bwd, upW, upB };
+}
+
+const clampOf = (c: Step<'clamp_backward'> | undefined) => (c ? { clamp: { source: c.source, sourceKind: c.sourceKind, lo: c.lo, hi: c.hi } } : {});
+
+/** A partially updated pointwise conv keeps its weights split between flash and SRAM
+ * (memory/account.ts); the second stream level reads P's weights as one array. */
+const splitPointwise = (n: QConv, u: Step<'update_weight'> | undefined): boolean =>
+  !!u && u.layer.weightRatio > 0 && u.layer.weightRatio < 1 && n.weightShape[2] === 1 && n.weightShape[3] === 1;
+
+/** The TrainGraph with every eligible depthwise + producer backward pair streamed, and,
+ * where P's input gradient only feeds the conv Q before P (its clamp and updates, no input
+ * gradient of Q), P's input gradient streamed into Q as well. */
 export function streamBackward(tg: TrainGraph): TrainGraph {
   const g = tg.qgraph;
   const steps = [...tg.steps];
   const dropped = new Set<string>();
   const added: TrainGraph['buffers'] = [];
   const aliased = new Set([...Object.keys(tg.aliases), ...Object.values(tg.aliases)]);
+  const planeBuffer = (n: QConv, t: string): string => {
+    const [, , h, w] = g.tensors[t].shape;
+    added.push({ name: `plane:${n.name}`, kind: 'scratch', dtype: 'float32', elements: h * w, bytes: 4 * h * w });
+    return `plane:${n.name}`;
+  };
   let count = 0;
+  let twoLevel = 0;
   for (let i = 0; i < steps.length; i++) {
     const s = steps[i];
     if (s.kind !== 'backward_input' || s.node.op !== 'conv' || s.inPlaceScratch || s.accumulate) continue;
@@ -36,46 +85,46 @@ export function streamBackward(tg: TrainGraph): TrainGraph {
     const producer = g.nodes.find((n) => n.output === x);
     if (!producer || producer.op !== 'conv' || producer.group !== 1 || aliased.has(gx)) continue;
     if (steps.slice(0, i).some((t) => touches(t, gx))) continue;
-    // Every later step on gx must be the producer's clamp, input gradient or update.
-    const users: number[] = [];
-    let ok = true;
-    for (let j = i + 1; j < steps.length && ok; j++) {
-      const t = steps[j];
-      if (!touches(t, gx)) continue;
-      users.push(j);
-      ok = (t.kind === 'clamp_backward' && t.grad === gx)
-        || ((t.kind === 'backward_input' || t.kind === 'update_weight' || t.kind === 'update_bias') && t.node === producer && t.gradOut === gx);
-    }
-    if (!ok || users.length === 0) continue;
-    const user = (k: TrainStep['kind']): TrainStep | undefined => users.map((j) => steps[j]).find((t) => t.kind === k);
-    const clamp = user('clamp_backward') as Extract<TrainStep, { kind: 'clamp_backward' }> | undefined;
-    const bwd = user('backward_input') as Extract<TrainStep, { kind: 'backward_input' }> | undefined;
-    const upW = user('update_weight') as Extract<TrainStep, { kind: 'update_weight' }> | undefined;
-    const upB = user('update_bias') as Extract<TrainStep, { kind: 'update_bias' }> | undefined;
-    if (clamp && users.indexOf(steps.indexOf(clamp)) !== 0) continue; // the clamp must come first
-    // Steps between that the move would reorder must not touch what the producer's steps use.
-    const moved = new Set([bwd?.gradIn, upW?.saved].filter((t): t is string => !!t));
-    const last = users[users.length - 1];
-    if (steps.slice(i + 1, last).some((t, k) => !users.includes(i + 1 + k) && [...moved].some((m) => touches(t, m)))) continue;
-    const [, , h, w] = g.tensors[x].shape;
-    const plane = `plane:${dw.name}`;
-    added.push({ name: plane, kind: 'scratch', dtype: 'float32', elements: h * w, bytes: 4 * h * w });
-    steps[i] = {
-      kind: 'stream_backward', dw, producer, gradOut: s.gradOut, plane,
-      ...(clamp ? { clamp: { source: clamp.source, sourceKind: clamp.sourceKind, lo: clamp.lo, hi: clamp.hi } } : {}),
-      ...(bwd ? { gradIn: { buffer: bwd.gradIn, accumulate: bwd.accumulate } } : {}),
+    const u = consumers(steps, i, gx, producer);
+    if (!u) continue;
+    const { clamp, bwd, upW, upB } = u;
+    const base = {
+      kind: 'stream_backward' as const, dw, producer, gradOut: s.gradOut, plane: planeBuffer(dw, x),
+      ...clampOf(clamp),
       ...(upW ? { weight: { layer: upW.layer, saved: upW.saved } } : {}),
       ...(upB ? { bias: upB.layer } : {}),
     };
-    for (const j of [...users].reverse()) steps.splice(j, 1);
+    const step: Step<'stream_backward'> = { ...base, ...(bwd ? { gradIn: { buffer: bwd.gradIn, accumulate: bwd.accumulate } } : {}) };
+    steps[i] = step;
+    for (const j of [...u.at].reverse()) steps.splice(j, 1);
     dropped.add(gx);
     count++;
+    // Second level: P's input gradient gx2 consumed only by Q's clamp and updates.
+    const gx2 = bwd?.gradIn;
+    const q = g.nodes.find((n) => n.output === producer.inputs[0]);
+    if (!bwd || !gx2 || bwd.accumulate || aliased.has(gx2) || splitPointwise(producer, upW)) continue;
+    if (!q || q.op !== 'conv' || q.group !== 1) continue;
+    if (steps.some((t, k) => k !== i && k < i && touches(t, gx2))) continue;
+    const v = consumers(steps, i, gx2, q);
+    if (!v || v.bwd || !(v.upW || v.upB)) continue;
+    steps[i] = {
+      ...base,
+      next: {
+        node: q, plane: planeBuffer(producer, producer.inputs[0]), ...clampOf(v.clamp),
+        ...(v.upW ? { weight: { layer: v.upW.layer, saved: v.upW.saved } } : {}),
+        ...(v.upB ? { bias: v.upB.layer } : {}),
+      },
+    };
+    for (const j of [...v.at].reverse()) steps.splice(j, 1);
+    dropped.add(gx2);
+    twoLevel++;
   }
   if (!count) return tg;
+  const names = [...dropped].map((d) => d.replace(/^grad:/, '')).join(', ');
   return {
     ...tg,
     steps,
     buffers: [...tg.buffers.filter((b) => !dropped.has(b.name)), ...added],
-    notes: [...tg.notes, `backward streamed channel by channel through ${count} depthwise conv${count > 1 ? 's' : ''}: no full input gradient for ${[...dropped].map((d) => d.replace(/^grad:/, '')).join(', ')}`],
+    notes: [...tg.notes, `backward streamed channel by channel through ${count} depthwise conv${count > 1 ? 's' : ''}${twoLevel ? ` (${twoLevel} on into the conv before the next conv)` : ''}: no full input gradient for ${names}`],
   };
 }

@@ -1,6 +1,7 @@
 // The channel-streamed backward of a depthwise conv and the conv before it
 // (train/stream.ts): one tt_stream_params_t that points at the parameter structs the
-// unstreamed steps would use, and one call.
+// unstreamed steps would use, and one call. With a second level (next), the conv before
+// the producer gets its clamp and update structs too.
 import { TrainStep } from '../../ir/train';
 import { convKernels } from '../ops/conv';
 import { convGradParams } from './backward';
@@ -11,10 +12,14 @@ export function emitStreamBackward(s: Extract<TrainStep, { kind: 'stream_backwar
   const p = s.producer;
   const kernels = convKernels(p, ctx.tensor(p.inputs[0]).shape[1]);
   const dw = convGradParams(s.dw, ctx);
-  const grad = s.gradIn ? convGradParams(p, ctx) : null;
+  const grad = s.gradIn || s.next ? convGradParams(p, ctx) : null;
   const w = s.weight ? weightUpdateParams(p, s.weight.layer, ctx) : null;
   const b = s.bias ? biasUpdateParams(p, ctx) : null;
   const c = s.clamp;
+  const q = s.next;
+  const qw = q?.weight ? weightUpdateParams(q.node, q.weight.layer, ctx) : null;
+  const qb = q?.bias ? biasUpdateParams(q.node, ctx) : null;
+  const qc = q?.clamp;
   const sp = ctx.params({
     name: `${ctx.base(s.dw)}_sp`, ctype: 'tt_stream_params_t',
     fields: [
@@ -29,6 +34,16 @@ export function emitStreamBackward(s: Extract<TrainStep, { kind: 'stream_backwar
       ['p_w_pointwise', w && w.kernel === 'tt_pointwise_update_s8' ? 1 : 0],
       ['p_saved', s.weight ? ctx.ptr(s.weight.saved) : 'NULL'],
       ['p_b', b ? `&${b}` : 'NULL'],
+      ...(q ? [
+        ['q_plane', ctx.fptr(q.plane)],
+        ['q_mask', qc && qc.sourceKind === 'mask' ? `(const uint8_t *)${ctx.ptr(qc.source)}` : 'NULL'],
+        ['q_y', qc && qc.sourceKind === 'int8' ? ctx.ptr(qc.source) : 'NULL'],
+        ['q_lo', qc ? qc.lo : 0], ['q_hi', qc ? qc.hi : 0],
+        ['q_w', qw ? `&${qw.params}` : 'NULL'],
+        ['q_w_pointwise', qw && qw.kernel === 'tt_pointwise_update_s8' ? 1 : 0],
+        ['q_saved', q.weight ? ctx.ptr(q.weight.saved) : 'NULL'],
+        ['q_b', qb ? `&${qb}` : 'NULL'],
+      ] as [string, string | number][] : []),
     ],
   });
   const dx = s.gradIn ? ctx.fptr(s.gradIn.buffer) : 'NULL';
