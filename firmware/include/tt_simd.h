@@ -40,6 +40,26 @@ static inline uint32_t tt_sxtb16_ror8(uint32_t x) {
   __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
   return r;
 }
+/* Lanes of a plus bytes 0 and 2 of b sign-extended, each lane wrapping (SXTAB16). */
+static inline uint32_t tt_sxtab16(uint32_t a, uint32_t b) {
+  uint32_t r;
+  __asm__("sxtab16 %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+/* The same with bytes 1 and 3 of b (SXTAB16 with ROR #8). */
+static inline uint32_t tt_sxtab16_ror8(uint32_t a, uint32_t b) {
+  uint32_t r;
+  __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+/* a + floor((t·m + 2^31) / 2^32), wrapping (SMMLAR). */
+static inline int32_t tt_smmlar(int32_t t, int32_t m, int32_t a) {
+  int32_t r;
+  __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(t), "r"(m), "r"(a));
+  return r;
+}
+/* v clamped to -128..127 (SSAT #8: GCC does not always find it in the C form). */
+static inline int32_t tt_ssat8(int32_t v) { return __ssat(v, 8); }
 /* lo lane of a into lo, lo lane of b into hi (PKHBT a, b, LSL #16). */
 static inline uint32_t tt_pack_lo(uint32_t a, uint32_t b) {
   uint32_t r;
@@ -65,6 +85,19 @@ static inline uint32_t tt_sxtb16(uint32_t x) {
          ((uint32_t)(int32_t)(int8_t)(uint8_t)((x >> 16) & 0xFFu) << 16);
 }
 static inline uint32_t tt_sxtb16_ror8(uint32_t x) { return tt_sxtb16((x >> 8) | (x << 24)); }
+static inline uint32_t tt_sxtab16(uint32_t a, uint32_t b) {
+  return ((a + (uint32_t)(int32_t)(int8_t)(uint8_t)b) & 0xFFFFu) |
+         (((a >> 16) + (uint32_t)(int32_t)(int8_t)(uint8_t)(b >> 16)) << 16);
+}
+static inline uint32_t tt_sxtab16_ror8(uint32_t a, uint32_t b) { return tt_sxtab16(a, (b >> 8) | (b << 24)); }
+static inline int32_t tt_smmlar(int32_t t, int32_t m, int32_t a) {
+  const uint64_t v = (uint64_t)((int64_t)t * m) + 0x80000000u;
+  return (int32_t)((uint32_t)a + (uint32_t)(v >> 32));
+}
+static inline int32_t tt_ssat8(int32_t v) {
+  v = v < -128 ? -128 : v;
+  return v > 127 ? 127 : v;
+}
 static inline uint32_t tt_pack_lo(uint32_t a, uint32_t b) { return (a & 0xFFFFu) | (b << 16); }
 static inline uint32_t tt_pack_hi(uint32_t a, uint32_t b) { return (a >> 16) | (b & 0xFFFF0000u); }
 #endif

@@ -101,36 +101,15 @@ typedef struct {
   uint32_t t0, t1;         /* the K % 4 last weights, as the columns' last words */
 } cv_ch_t;
 
-/* a + floor((t·m + 2^31) / 2^32), wrapping: SMMLAR. */
-static inline int32_t cv_smmlar(int32_t t, int32_t m, int32_t a) {
-#if defined(TT_DSP_NATIVE)
-  int32_t r;
-  __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(t), "r"(m), "r"(a));
-  return r;
-#else
-  const uint64_t v = (uint64_t)((int64_t)t * m) + 0x80000000u;
-  return (int32_t)((uint32_t)a + (uint32_t)(v >> 32));
-#endif
-}
-
-static inline int32_t cv_sat8(int32_t v) {
-#if defined(TT_DSP_NATIVE)
-  return __ssat(v, 8);
-#else
-  v = v < -128 ? -128 : v;
-  return v > 127 ? 127 : v;
-#endif
-}
-
 static inline int8_t cv_out1(const cv_ch_t *c, int32_t acc) {
-  return (int8_t)cv_sat8((cv_smmlar((int32_t)((uint32_t)acc << 1), c->m, c->rnd) + (acc >> 31)) >> c->e);
+  return (int8_t)tt_ssat8((tt_smmlar((int32_t)((uint32_t)acc << 1), c->m, c->rnd) + (acc >> 31)) >> c->e);
 }
 
 static inline int8_t cv_out(const tt_conv_params_t *p, const cv_ch_t *c, int32_t acc, int32_t oc) {
   if (c->mode) {
     const int32_t t = (int32_t)((uint32_t)acc << 1);
-    const int32_t v = (cv_smmlar(t, c->m, c->rnd) + (acc >> 31)) >> c->e;
-    if (c->mode == 1) return (int8_t)cv_sat8(v);
+    const int32_t v = (tt_smmlar(t, c->m, c->rnd) + (acc >> 31)) >> c->e;
+    if (c->mode == 1) return (int8_t)tt_ssat8(v);
     return (int8_t)tt_clamp_i32(v + p->out_zp, p->act_min, p->act_max);
   }
   return store(p, acc, oc);
@@ -369,7 +348,7 @@ static inline void st_col_pair(const int8_t *xr, int32_t in_w, int32_t plane, ui
 
 /* acc2 = 2·acc: out = ssat8((SMMLAR(acc2, m, rnd) + sign) >> e), as cv_out1. */
 static inline int8_t st_out(int32_t acc2, int32_t m, int32_t rnd, int32_t e) {
-  return (int8_t)cv_sat8((cv_smmlar(acc2, m, rnd) + (acc2 >> 31)) >> e);
+  return (int8_t)tt_ssat8((tt_smmlar(acc2, m, rnd) + (acc2 >> 31)) >> e);
 }
 
 /* Word i of both columns times word i of both weight rows (fully unrolled, so that the

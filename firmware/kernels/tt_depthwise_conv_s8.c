@@ -91,38 +91,16 @@ typedef struct {
   int32_t m, e, rnd, shift, zp, lo, hi;
 } dw_rq_t;
 
-/* Clamp to -128..127: SSAT (GCC does not always find it in the C form). */
-static inline int32_t sat8(int32_t v) {
-#if defined(TT_DSP_NATIVE)
-  return __ssat(v, 8);
-#else
-  v = v < -128 ? -128 : v;
-  return v > 127 ? 127 : v;
-#endif
-}
-
-/* a + floor((t·m + 2^31) / 2^32), wrapping: SMMLAR. */
-static inline int32_t dw_smmlar(int32_t t, int32_t m, int32_t a) {
-#if defined(TT_DSP_NATIVE)
-  int32_t r;
-  __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(t), "r"(m), "r"(a));
-  return r;
-#else
-  const uint64_t v = (uint64_t)((int64_t)t * m) + 0x80000000u;
-  return (int32_t)((uint32_t)a + (uint32_t)(v >> 32));
-#endif
-}
-
 /* srdhm then the rounding shift, from the doubled sum t = 2·acc (modes 1 and 2). In mode 1
  * rnd also holds out_zp·2^e: (a >> e) + zp == (a + zp·2^e) >> e while nothing overflows
  * (|x| <= |acc| < 2^29 + 2^21, 2^(e−1) <= 2^21, |zp·2^e| <= 2^29). */
 static inline int32_t dw_fast(int32_t t, int32_t m, int32_t e, int32_t rnd) {
-  return (dw_smmlar(t, m, rnd) + (t >> 31)) >> e;
+  return (tt_smmlar(t, m, rnd) + (t >> 31)) >> e;
 }
 
 /* One output from the block's sum t (2·acc in the fast modes, acc in mode 0). */
 static inline int8_t dw_out(const dw_rq_t *q, int32_t t) {
-  if (q->mode == 1) return (int8_t)sat8(dw_fast(t, q->m, q->e, q->rnd));
+  if (q->mode == 1) return (int8_t)tt_ssat8(dw_fast(t, q->m, q->e, q->rnd));
   if (q->mode == 2) return (int8_t)tt_clamp_i32(dw_fast(t, q->m, q->e, q->rnd) + q->zp, q->lo, q->hi);
   return (int8_t)(tt_clamp_i32(tt_requantize(t, q->m, q->shift), q->lo - q->zp, q->hi - q->zp) + q->zp);
 }
@@ -130,10 +108,10 @@ static inline int8_t dw_out(const dw_rq_t *q, int32_t t) {
 /* Stores 4 outputs in mode 1 (the common case), the constants loaded once. */
 static inline void dw_store4_fast(const dw_rq_t *q, int8_t *y, int32_t a0, int32_t a1, int32_t a2, int32_t a3) {
   const int32_t m = q->m, e = q->e, rnd = q->rnd;
-  y[0] = (int8_t)sat8(dw_fast(a0, m, e, rnd));
-  y[1] = (int8_t)sat8(dw_fast(a1, m, e, rnd));
-  y[2] = (int8_t)sat8(dw_fast(a2, m, e, rnd));
-  y[3] = (int8_t)sat8(dw_fast(a3, m, e, rnd));
+  y[0] = (int8_t)tt_ssat8(dw_fast(a0, m, e, rnd));
+  y[1] = (int8_t)tt_ssat8(dw_fast(a1, m, e, rnd));
+  y[2] = (int8_t)tt_ssat8(dw_fast(a2, m, e, rnd));
+  y[3] = (int8_t)tt_ssat8(dw_fast(a3, m, e, rnd));
 }
 
 /* Stores the block's first n (1..4) outputs, any mode. */

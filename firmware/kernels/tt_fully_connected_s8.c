@@ -27,32 +27,13 @@ __attribute__((noinline)) static void fully_connected_portable(const tt_fc_param
  * SMLAD per row: 13 instructions per 8 MACs. The sum equals the portable one exactly
  * (integers; SMLAD wraps like the portable int32 sum). One tt_requantize per output: it
  * costs little next to in_features MACs. */
-#if defined(TT_DSP_NATIVE)
-static inline uint32_t fc_sxtab16(uint32_t a, uint32_t b) {
-  uint32_t r;
-  __asm__("sxtab16 %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
-  return r;
-}
-static inline uint32_t fc_sxtab16_ror8(uint32_t a, uint32_t b) {
-  uint32_t r;
-  __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(b));
-  return r;
-}
-#else
-static inline uint32_t fc_sxtab16(uint32_t a, uint32_t b) {
-  return ((a + (uint32_t)(int32_t)(int8_t)(uint8_t)b) & 0xFFFFu) |
-         (((a >> 16) + (uint32_t)(int32_t)(int8_t)(uint8_t)(b >> 16)) << 16);
-}
-static inline uint32_t fc_sxtab16_ror8(uint32_t a, uint32_t b) { return fc_sxtab16(a, (b >> 8) | (b << 24)); }
-#endif
-
 /* Rows w0 and w1 (w1 may be w0) dotted with x − zp, added to *a0 and *a1. */
 static void fc_dot2(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t in, int32_t zp, int32_t *a0,
                     int32_t *a1) {
   const uint32_t zz = ((uint32_t)-zp & 0xFFFFu) * 0x10001u; /* lanes (−zp, −zp) */
   int32_t s0 = *a0, s1 = *a1, k;
   for (k = 0; k + 4 <= in; k += 4) {
-    const uint32_t xv = tt_read_u32(x + k), xa = fc_sxtab16(zz, xv), xb = fc_sxtab16_ror8(zz, xv);
+    const uint32_t xv = tt_read_u32(x + k), xa = tt_sxtab16(zz, xv), xb = tt_sxtab16_ror8(zz, xv);
     const uint32_t v0 = tt_read_u32(w0 + k), v1 = tt_read_u32(w1 + k);
     s0 = tt_smlad(tt_sxtb16(v0), xa, s0);
     s0 = tt_smlad(tt_sxtb16_ror8(v0), xb, s0);

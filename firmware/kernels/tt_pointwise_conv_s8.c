@@ -53,30 +53,14 @@ __attribute__((noinline)) static void pointwise_portable(const tt_conv_params_t 
  *
  * Stack: the buffer, up to PW_BUF_WORDS words, plus a channel map for split layers. */
 
-/* SXTAB16 (lanes of a + sign-extended bytes 0 and 2 of b, or 1 and 3 with ROR #8) and
- * SMMULR ((a·b + 2^31) >> 32), not in tt_simd.h. */
+/* SMMULR ((a·b + 2^31) >> 32), not in tt_simd.h. */
 #if defined(TT_DSP_NATIVE)
-static inline uint32_t pw_sxtab16(uint32_t a, uint32_t b) {
-  uint32_t r;
-  __asm__("sxtab16 %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
-  return r;
-}
-static inline uint32_t pw_sxtab16_ror8(uint32_t a, uint32_t b) {
-  uint32_t r;
-  __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(b));
-  return r;
-}
 static inline int32_t pw_smmulr(int32_t a, int32_t b) {
   int32_t r;
   __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
   return r;
 }
 #else
-static inline uint32_t pw_sxtab16(uint32_t a, uint32_t b) {
-  return ((a + (uint32_t)(int32_t)(int8_t)(uint8_t)b) & 0xFFFFu) |
-         (((a >> 16) + (uint32_t)(int32_t)(int8_t)(uint8_t)(b >> 16)) << 16);
-}
-static inline uint32_t pw_sxtab16_ror8(uint32_t a, uint32_t b) { return pw_sxtab16(a, (b >> 8) | (b << 24)); }
 static inline int32_t pw_smmulr(int32_t a, int32_t b) {
   return (int32_t)(((int64_t)a * b + 0x80000000LL) >> 32);
 }
@@ -116,20 +100,20 @@ static inline void pw_fill_quad(int32_t P, uint32_t zz, const int8_t *r0, const 
     const uint32_t c0 = tt_read_u32(r0), c1 = tt_read_u32(r1), c2 = tt_read_u32(r2), c3 = tt_read_u32(r3);
     const uint32_t a01 = tt_pack_lo(c0, c2), a23 = tt_pack_hi(c0, c2);
     const uint32_t b01 = tt_pack_lo(c1, c3), b23 = tt_pack_hi(c1, c3);
-    o[0] = pw_sxtab16(pw_sxtab16(zz, a01), a01);
-    o[1] = pw_sxtab16(pw_sxtab16(zz, b01), b01);
-    o[2] = pw_sxtab16_ror8(pw_sxtab16_ror8(zz, a01), a01);
-    o[3] = pw_sxtab16_ror8(pw_sxtab16_ror8(zz, b01), b01);
-    o[4] = pw_sxtab16(pw_sxtab16(zz, a23), a23);
-    o[5] = pw_sxtab16(pw_sxtab16(zz, b23), b23);
-    o[6] = pw_sxtab16_ror8(pw_sxtab16_ror8(zz, a23), a23);
-    o[7] = pw_sxtab16_ror8(pw_sxtab16_ror8(zz, b23), b23);
+    o[0] = tt_sxtab16(tt_sxtab16(zz, a01), a01);
+    o[1] = tt_sxtab16(tt_sxtab16(zz, b01), b01);
+    o[2] = tt_sxtab16_ror8(tt_sxtab16_ror8(zz, a01), a01);
+    o[3] = tt_sxtab16_ror8(tt_sxtab16_ror8(zz, b01), b01);
+    o[4] = tt_sxtab16(tt_sxtab16(zz, a23), a23);
+    o[5] = tt_sxtab16(tt_sxtab16(zz, b23), b23);
+    o[6] = tt_sxtab16_ror8(tt_sxtab16_ror8(zz, a23), a23);
+    o[7] = tt_sxtab16_ror8(tt_sxtab16_ror8(zz, b23), b23);
   } else {
     const uint32_t a = pw_ld16(r0) | (pw_ld16(r2) << 16), b = pw_ld16(r1) | (pw_ld16(r3) << 16);
-    o[0] = pw_sxtab16(pw_sxtab16(zz, a), a);
-    o[1] = pw_sxtab16(pw_sxtab16(zz, b), b);
-    o[2] = pw_sxtab16_ror8(pw_sxtab16_ror8(zz, a), a);
-    o[3] = pw_sxtab16_ror8(pw_sxtab16_ror8(zz, b), b);
+    o[0] = tt_sxtab16(tt_sxtab16(zz, a), a);
+    o[1] = tt_sxtab16(tt_sxtab16(zz, b), b);
+    o[2] = tt_sxtab16_ror8(tt_sxtab16_ror8(zz, a), a);
+    o[3] = tt_sxtab16_ror8(tt_sxtab16_ror8(zz, b), b);
   }
 }
 
@@ -294,8 +278,7 @@ static inline int32_t pw_rq(int32_t acc2, int32_t m, int32_t rnd, int32_t sh) {
  * as well), and the sum is about half of pw_rq's, so pw_row's bound covers it. The
  * vanishing row (m = 0) is e = 1, rnd' = z1: (1 + 2·zp + sign) >> 1 = zp. */
 static inline int32_t pw_rq_lean(int32_t acc2, int32_t m, int32_t rnd, int32_t e) {
-  const uint64_t v = (uint64_t)((int64_t)acc2 * m) + 0x80000000u;
-  return (int32_t)((uint32_t)rnd + (uint32_t)(v >> 32) + (uint32_t)(acc2 >> 31)) >> e;
+  return (int32_t)((uint32_t)tt_smmlar(acc2, m, rnd) + (uint32_t)(acc2 >> 31)) >> e;
 }
 
 /* n outputs of one row from their accumulators (any row, any activation range). */
