@@ -69,6 +69,32 @@ describe('channel-streamed depthwise backward', function () {
     });
   }
 
+  // The bundled model's head: pointwise f12 -> ReLU -> global average pool. Streaming the
+  // pool's 64 x 7 x 7 input gradient is taken only where it lowers the arena.
+  it('bundled model, f6 weights (nearest): the pool streamed too, same results, smaller arena', async () => {
+    const spec = scheme('bundled-f6', [{ layer: '/features/features.6/Conv', bias: true, weight_ratio: 1 }]);
+    const runs: { arena: number; logits: string; params: string; notes: string[] }[] = [];
+    for (const stream of [false, true]) {
+      const out = path.join(tmp, `bundled-f6-${stream}`);
+      const r = await gen({ board: 'stm32f746', scheme: spec, out, evalSamples: 50, calibSamples: 64, trainSamples: 80, steps: 80, invert: true, rounding: 'nearest', stream });
+      buildProject(out, 'host');
+      const e = await emulateProject(out, { host: true });
+      assert.equal(e.exit_code, 0);
+      runs.push({ arena: (r.report.memory as { arena_bytes: number }).arena_bytes, logits: e.logits_crc32 ?? '', params: e.params_crc32 ?? '', notes: r.report.notes as string[] });
+    }
+    const [off, on] = runs;
+    assert.ok(on.notes.some((n) => /1 global average pool/.test(n)), on.notes.join('; '));
+    assert.equal(on.logits, off.logits);
+    assert.equal(on.params, off.params);
+    assert.ok(off.arena - on.arena >= 12544 - 196, `arena ${on.arena} vs ${off.arena}`);
+  });
+
+  it('the pool is not streamed where it would not lower the arena', async () => {
+    const out = path.join(tmp, 'bundled-fc');
+    const r = await gen({ board: 'stm32f746', scheme: 'bias+last:2', out, evalSamples: 10, calibSamples: 64, trainSamples: 10, steps: 10, invert: true, write: false });
+    assert.ok(!(r.report.notes as string[]).some((n) => /global average pool/.test(n)), (r.report.notes as string[]).join('; '));
+  });
+
   // The bundled model: conv 3x3 (Q) -> conv 3x3 (P) -> depthwise (D). Two levels through a
   // regular 3x3 producer; P's 16 x 14 x 14 input gradient never exists.
   it('bundled model, f3 + f6 weights (nearest): two levels through a 3x3 producer, same results', async () => {

@@ -188,10 +188,10 @@ typedef struct {
 /* G_b[o] = Σ_p dy[o,p]; q_b[o] moves by −lr·G_b/(s_x·s_w[o]), rounded by p->rounding. */
 void tt_bias_update_s32(const tt_bias_update_params_t *p, const float *dy, float lr, tt_rng_t *rng);
 
-/* ---- channel-streamed backward through a depthwise conv ------------------------------ */
+/* ---- channel-streamed backward through a depthwise conv or a global average pool ------ */
 
-/* A depthwise conv D (channel multiplier 1) whose input is the output of a conv P with
- * groups 1. D's input gradient is computed one channel plane at a time into `plane`, the
+/* A depthwise conv D (channel multiplier 1), or a global average pool, whose input is the
+ * output of a conv P with groups 1. D's input gradient is computed one channel plane at a time into `plane`, the
  * clamp of P's activation is applied to it, and each plane is consumed at once by P's
  * per-output-channel work: P's input gradient (accumulated over P's output channels, in
  * the same order as tt_conv_backward_input_f32), then P's weight and bias updates for that
@@ -199,7 +199,11 @@ void tt_bias_update_s32(const tt_bias_update_params_t *p, const float *dy, float
  * Results equal the unstreamed steps bit for bit, except that stochastic rounding draws
  * for P's (and Q's) weights and bias interleave per channel. */
 typedef struct {
-  const tt_conv_grad_params_t *dw;       /* D, the current weights (not split) */
+  const tt_conv_grad_params_t *dw;       /* D, the current weights (not split); NULL when the
+                                            source is a global average pool: then channel c's
+                                            plane is dy[c] / gap_hw everywhere */
+  uint16_t gap_c;                        /* the pool's channels and input plane (dw NULL) */
+  uint32_t gap_hw;
   /* Clamp of P's fused activation over D's input: a bit mask, or the int8 output with
    * lo < y < hi passing; both NULL for none. */
   const uint8_t *mask;

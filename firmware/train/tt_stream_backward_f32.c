@@ -1,5 +1,5 @@
-/* tt_stream_backward_f32: backward through a depthwise conv D and the conv P before it, one
- * channel c of D's input at a time (see tt_train.h). Each call below is an existing kernel
+/* tt_stream_backward_f32: backward through a depthwise conv D (or a global average pool)
+ * and the conv P before it, one channel c of D's input at a time (see tt_train.h). Each call below is an existing kernel
  * on a one-channel view of its parameters:
  *   plane  = D's input gradient for channel c       (depthwise, in_c = out_c = 1)
  *   plane *= clamp of P's activation on channel c
@@ -31,15 +31,30 @@ static void clamp_plane(const uint8_t *mask, const int8_t *y, int32_t lo, int32_
   }
 }
 
-/* D's input gradient for channel c into plane, then the clamp of P's activation. */
+/* Channels and plane size of the source's input (P's output). */
+static uint32_t src_channels(const tt_stream_params_t *s) { return s->dw ? s->dw->in_c : s->gap_c; }
+static uint32_t src_plane(const tt_stream_params_t *s) {
+  return s->dw ? (uint32_t)s->dw->in_h * s->dw->in_w : s->gap_hw;
+}
+
+/* The source's input gradient for channel c into plane (D's, or the pool's: dy[c]/hw
+ * everywhere, as tt_global_avgpool_backward_f32 computes it), then the clamp of P's
+ * activation. */
 static void dw_plane(const tt_stream_params_t *s, const float *dy, uint32_t c, float *plane) {
   const tt_conv_grad_params_t *d = s->dw;
-  const uint32_t in_plane = (uint32_t)d->in_h * d->in_w, out_plane = (uint32_t)d->out_h * d->out_w;
-  tt_conv_grad_params_t dv = *d;
-  dv.in_c = dv.out_c = dv.groups = 1;
-  dv.weight = d->weight + c * (uint32_t)d->kh * d->kw;
-  dv.w_scale = d->w_scale + c;
-  tt_depthwise_backward_input_f32(&dv, dy + c * out_plane, plane, 0);
+  const uint32_t in_plane = src_plane(s);
+  if (d) {
+    const uint32_t out_plane = (uint32_t)d->out_h * d->out_w;
+    tt_conv_grad_params_t dv = *d;
+    dv.in_c = dv.out_c = dv.groups = 1;
+    dv.weight = d->weight + c * (uint32_t)d->kh * d->kw;
+    dv.w_scale = d->w_scale + c;
+    tt_depthwise_backward_input_f32(&dv, dy + c * out_plane, plane, 0);
+  } else {
+    const float g = dy[c] / (float)s->gap_hw;
+    uint32_t i;
+    for (i = 0; i < in_plane; i++) plane[i] = g;
+  }
   clamp_plane(s->mask, s->y, s->lo, s->hi, c, plane, in_plane);
 }
 
@@ -71,7 +86,7 @@ static void row_update(const tt_conv_update_params_t *w, uint8_t w_pointwise, co
 static __attribute__((noinline)) void stream_portable(const tt_stream_params_t *s, const float *dy, float *dx,
                                                       float *plane, float lr, tt_rng_t *rng) {
   uint32_t c;
-  for (c = 0; c < s->dw->in_c; c++) {
+  for (c = 0; c < src_channels(s); c++) {
     dw_plane(s, dy, c, plane);
     if (s->p_grad) {
       const tt_conv_grad_params_t *g = s->p_grad;
@@ -106,7 +121,7 @@ static void stream_two_level(const tt_stream_params_t *s, const float *dy, float
   uint32_t c, j;
   gv.in_c = gv.out_c = 1;
   for (j = 0; j < g->in_c; j++) {
-    for (c = 0; c < s->dw->in_c; c++) {
+    for (c = 0; c < src_channels(s); c++) {
       dw_plane(s, dy, c, plane);
       gv.weight = g->weight + (c * g->in_c + j) * k;
       gv.w_scale = g->w_scale + c;
@@ -116,7 +131,7 @@ static void stream_two_level(const tt_stream_params_t *s, const float *dy, float
     row_update(s->q_w, s->q_w_pointwise, s->q_saved, s->q_b, j, s->q_plane, lr, rng);
   }
   if (s->p_w || s->p_b)
-    for (c = 0; c < s->dw->in_c; c++) {
+    for (c = 0; c < src_channels(s); c++) {
       dw_plane(s, dy, c, plane);
       row_update(s->p_w, s->p_w_pointwise, s->p_saved, s->p_b, c, plane, lr, rng);
     }
@@ -180,19 +195,25 @@ static __attribute__((noinline)) void dots(const float *dy, int32_t n_o, const i
   }
 }
 
-/* D's input gradient of channels [c0, c0 + n) into planes, then P's clamp. */
+/* The source's input gradient of channels [c0, c0 + n) into planes, then P's clamp. */
 static __attribute__((noinline)) void batch_planes(const tt_stream_params_t *s, const float *dy, uint32_t c0,
                                                    uint32_t n, float *planes) {
   const tt_conv_grad_params_t *d = s->dw;
-  const uint32_t in_plane = (uint32_t)d->in_h * d->in_w, out_plane = (uint32_t)d->out_h * d->out_w;
-  const uint32_t ksize = (uint32_t)d->kh * d->kw;
-  tt_conv_grad_params_t dv = *d;
+  const uint32_t in_plane = src_plane(s);
   uint32_t k;
-  dv.in_c = dv.out_c = dv.groups = (uint16_t)n;
-  dv.weight = d->weight + c0 * ksize;
-  dv.w_scale = d->w_scale + c0;
-  tt_depthwise_backward_input_f32(&dv, dy + c0 * out_plane, planes, 0);
-  for (k = 0; k < n; k++) clamp_plane(s->mask, s->y, s->lo, s->hi, c0 + k, planes + k * in_plane, in_plane);
+  if (!d) {
+    for (k = 0; k < n; k++) dw_plane(s, dy, c0 + k, planes + k * in_plane);
+    return;
+  }
+  {
+    const uint32_t out_plane = (uint32_t)d->out_h * d->out_w, ksize = (uint32_t)d->kh * d->kw;
+    tt_conv_grad_params_t dv = *d;
+    dv.in_c = dv.out_c = dv.groups = (uint16_t)n;
+    dv.weight = d->weight + c0 * ksize;
+    dv.w_scale = d->w_scale + c0;
+    tt_depthwise_backward_input_f32(&dv, dy + c0 * out_plane, planes, 0);
+    for (k = 0; k < n; k++) clamp_plane(s->mask, s->y, s->lo, s->hi, c0 + k, planes + k * in_plane, in_plane);
+  }
 }
 
 /* dx += P's input gradient from output channels [c0, c0 + n) (the first overwrites unless
@@ -275,8 +296,7 @@ static __attribute__((noinline)) void channel_update(const tt_stream_params_t *s
 
 /* 0 if the geometry is not covered (nothing done). */
 static int stream_dsp(const tt_stream_params_t *s, const float *dy, float *dx, float lr, tt_rng_t *rng) {
-  const tt_conv_grad_params_t *d = s->dw;
-  const uint32_t in_plane = (uint32_t)d->in_h * d->in_w;
+  const uint32_t in_plane = src_plane(s), n_c = src_channels(s);
   const tt_conv_update_params_t *w = s->p_w;
   /* P's pointwise weight gradient from the batched sums when one channel's fit in g (else
    * tt_pointwise_update_s8 per channel, as the portable loop does). */
@@ -287,8 +307,8 @@ static int stream_dsp(const tt_stream_params_t *s, const float *dy, float *dx, f
   nc = ST_BUF / in_plane;
   if (nc > ST_MAXC) nc = ST_MAXC;
   if (w_dots && nc * w->n_sel > ST_SUMS) nc = ST_SUMS / w->n_sel;
-  for (c0 = 0; c0 < d->in_c; c0 += nc) {
-    const uint32_t n = d->in_c - c0 < nc ? d->in_c - c0 : nc;
+  for (c0 = 0; c0 < n_c; c0 += nc) {
+    const uint32_t n = n_c - c0 < nc ? n_c - c0 : nc;
     batch_planes(s, dy, c0, n, planes);
     if (s->p_grad) batch_grad(s, c0, n, planes, in_plane, dx);
     if (w_dots) dots(planes, (int32_t)n, s->p_saved, w->n_sel, (int32_t)in_plane, w->x_zp, g);

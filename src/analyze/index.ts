@@ -4,6 +4,7 @@
 //  2. Cost every option with the real planner.
 //  3. Search the combination with the largest summed gain that fits the budget.
 //  4. Verify the winner by training it with the same protocol: predicted vs measured gain.
+//  5. Grow the best measured config one option at a time while a measured neighbour gains.
 import * as fs from 'fs';
 import * as path from 'path';
 import { TinytrainError } from '../errors';
@@ -41,6 +42,11 @@ export interface AnalyzeOptions {
 export interface AnalyzeResult { report: AnalysisReport; scheme: Scheme; files: string[] }
 
 const ratioKey = (r: Ratio): string => (r === 1 ? '1' : `1/${1 / r}`);
+
+type Candidate = NonNullable<AnalysisReport['candidates']>[number];
+/** Measured refinement: rounds of growing the best config, neighbours trained per round. */
+const REFINE_ROUNDS = 4;
+const REFINE_WIDTH = 4;
 
 /** k values for the last-k bias sweep: every k up to 8, then a sparser grid, and all. */
 export function biasKValues(layers: number): number[] {
@@ -205,7 +211,9 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   for (const c of [chosen.config, ...frontier.filter((f) => f.sramBytes <= budget).slice(-3).map((f) => f.config)]) if (trains(c)) proposals.set(configKey(c), c);
   const proposed = [...proposals.values()];
   const verify = await measureSchemes(setup, proposed.map((c, i) => ({ key: `proposal ${i}`, scheme: schemeFromChoices(`proposal ${i}`, q, configChoices(c, L)) })));
-  const candidates: AnalysisReport['candidates'] = proposed.map((c, i) => ({
+  let refineRuns = 0;
+  let refineCached = 0;
+  const candidates: Candidate[] = proposed.map((c, i) => ({
     config: c, predictedGain: predictedGain(table, c) ?? 0, measuredGain: verify.results.get(`proposal ${i}`)!.gain, sramBytes: memory(c), source: i === 0 ? 'search' : 'frontier',
   }));
 
@@ -222,7 +230,41 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     const cheapest = Math.min(...costs.map((c) => c.sramBytes));
     throw new TinytrainError(`no update fits the budget of ${budget} B: the cheapest option needs ${cheapest} B (${cheapest - budget} B over)`, 'E_BUDGET');
   }
-  candidates.sort((a, b) => b.measuredGain - a.measuredGain || a.sramBytes - b.sramBytes || configKey(a.config).localeCompare(configKey(b.config)));
+  const order = (a: Candidate, b: Candidate): number => b.measuredGain - a.measuredGain || a.sramBytes - b.sramBytes || configKey(a.config).localeCompare(configKey(b.config));
+  candidates.sort(order);
+
+  // 5. Refine by measurement. The additive model overrates combinations of layers that
+  //    undo the same shift, and underrates ones that complement each other, so the best
+  //    measured config grows one option at a time: a layer's weights at a larger ratio, or
+  //    one more bias. The neighbours that fit, most promising by the additive model first,
+  //    are trained; the best one that measures better is kept; this repeats until none does.
+  const seen = new Set(candidates.map((c) => configKey(c.config)));
+  let current = candidates[0];
+  for (let round = 0; round < REFINE_ROUNDS; round++) {
+    const next: Config[] = [];
+    const moves: Config[] = [{ ...current.config, biasLastK: Math.min(L, current.config.biasLastK + 1) }];
+    current.config.ratios.forEach((r, i) => {
+      for (const w of WEIGHT_RATIOS) if (w > r) moves.push({ ...current.config, ratios: current.config.ratios.map((x, j) => (j === i ? w : x)) });
+    });
+    for (const c of moves) {
+      const key = configKey(c);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (memory(c) <= budget && (!opts.timeBudget || time(c) <= opts.timeBudget)) next.push(c);
+    }
+    const tried = next.sort((a, b) => (predictedGain(table, b) ?? 0) - (predictedGain(table, a) ?? 0)).slice(0, REFINE_WIDTH);
+    if (tried.length === 0) break;
+    const r = await measureSchemes(setup, tried.map((c, i) => ({ key: `refine ${round}.${i}`, scheme: schemeFromChoices(`refine ${round}.${i}`, q, configChoices(c, L)) })));
+    refineRuns += r.stats.runs;
+    refineCached += r.stats.cachedRuns;
+    const grown = tried.map((c, i): Candidate => ({ config: c, predictedGain: predictedGain(table, c) ?? 0, measuredGain: r.results.get(`refine ${round}.${i}`)!.gain, sramBytes: memory(c), source: 'refined' }));
+    candidates.push(...grown);
+    const top = [...grown].sort(order)[0];
+    if (top.measuredGain <= current.measuredGain) break;
+    log(`analysis: refined to ${describe(top.config, infos)}: +${(100 * top.measuredGain).toFixed(1)} points measured, ${top.sramBytes} B`);
+    current = top;
+  }
+  candidates.sort(order);
   // The search costs arenas at their lower bound; the winner must fit as gen plans it.
   let best = candidates[0];
   let exactBytes = 0;
@@ -250,7 +292,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     candidates,
     timing: {
       totalMs: Date.now() - t0, measureMs, searchMs,
-      runs: measured.stats.runs + verify.stats.runs, cachedRuns: measured.stats.cachedRuns + verify.stats.cachedRuns,
+      runs: measured.stats.runs + verify.stats.runs + refineRuns, cachedRuns: measured.stats.cachedRuns + verify.stats.cachedRuns + refineCached,
     },
   };
   const predicted = predictedGain(table, best.config);

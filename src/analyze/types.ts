@@ -82,7 +82,7 @@ export interface AnalysisReport {
   frontier: FrontierPoint[];
   chosen: SearchResult & { scheme: string; measuredGain?: number };
   /** Configs trained to decide the winner: predicted (additive) vs measured gain. */
-  candidates?: { config: Config; predictedGain: number; measuredGain: number; sramBytes: number; source: 'search' | 'frontier' | 'single option' }[];
+  candidates?: { config: Config; predictedGain: number; measuredGain: number; sramBytes: number; source: 'search' | 'frontier' | 'single option' | 'refined' }[];
   /** Wall times and cache use of this run: printed, not written (the files stay reproducible). */
   timing?: { totalMs: number; measureMs: number; searchMs: number; runs: number; cachedRuns: number };
 }

@@ -210,7 +210,7 @@ export function generateModel(tg: TrainGraph, plan: Plan, info: ModelInfo): Mode
       case 'stream_backward': {
         const what = [s.gradIn ? `input gradient -> ${at(s.gradIn.buffer)}${s.gradIn.accumulate ? ' (+=)' : ''}` : '', s.weight ? 'weights' : '', s.bias ? 'bias' : ''].filter(Boolean).join(', ');
         const next = s.next ? `; then ${commentText(s.next.node.name, 40)} one channel at a time (plane ${at(s.next.plane)}): ${[s.next.weight ? 'weights' : '', s.next.bias ? 'bias' : ''].filter(Boolean).join(', ')}` : '';
-        return { comment: `backward ${commentText(s.dw.name, 40)} and ${commentText(s.producer.name, 40)} one channel at a time (plane ${at(s.plane)}): ${at(s.gradOut)} -> ${what}${next}`, call: emitStreamBackward(s, tctx) };
+        return { comment: `backward ${commentText(s.source.name, 40)} and ${commentText(s.producer.name, 40)} one channel at a time (plane ${at(s.plane)}): ${at(s.gradOut)} -> ${what}${next}`, call: emitStreamBackward(s, tctx) };
       }
     }
   };
@@ -285,7 +285,7 @@ function profileLayer(s: TrainStep, g: TrainGraph['qgraph']): string {
   const producer = (t: string): string => g.nodes.find((n) => n.output === t)?.name ?? t;
   switch (s.kind) {
     case 'forward': case 'tile_forward': case 'backward_input': case 'update_weight': case 'update_bias': return s.node.name;
-    case 'stream_backward': return s.dw.name;
+    case 'stream_backward': return s.source.name;
     case 'save': return s.layer;
     case 'mask': return producer(s.from);
     case 'tile_copy': case 'tile_place': return `tile ${s.from} -> ${s.to}`;

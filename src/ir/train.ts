@@ -1,7 +1,7 @@
 // Training graph: the output of the train/ stage. A fixed list of steps (forward ops,
 // saves for backward, loss, backward ops, fused updates) over named buffers, pruned and
 // ordered for one sparse-update scheme. The memory planner and codegen read it as is.
-import { QConv, QGemm, QGraph, QNode } from './qgraph';
+import { QAvgPool, QConv, QGemm, QGraph, QNode } from './qgraph';
 import { LayerUpdate, Scheme } from './scheme';
 
 export type BufferKind = 'input' | 'activation' | 'output' | 'saved' | 'mask' | 'grad' | 'scratch';
@@ -37,10 +37,11 @@ export type TrainStep =
   | { kind: 'update_weight'; node: QConv | QGemm; layer: LayerUpdate; saved: string; gradOut: string }
   /** Bias gradient + QAS update. */
   | { kind: 'update_bias'; node: QConv | QGemm; layer: LayerUpdate; gradOut: string }
-  /** Backward through a depthwise conv `dw` and the conv `producer` before it, one channel
-   * plane at a time (train/stream.ts): the full input gradient of `dw` never exists. */
+  /** Backward through `source` (a depthwise conv, or a global average pool) and the conv
+   * `producer` before it, one channel plane at a time (train/stream.ts): the full input
+   * gradient of `source` never exists. */
   | {
-      kind: 'stream_backward'; dw: QConv; producer: QConv; gradOut: string; plane: string;
+      kind: 'stream_backward'; source: QConv | QAvgPool; producer: QConv; gradOut: string; plane: string;
       clamp?: { source: string; sourceKind: 'mask' | 'int8'; lo: number; hi: number };
       gradIn?: { buffer: string; accumulate: boolean };
       weight?: { layer: LayerUpdate; saved: string };

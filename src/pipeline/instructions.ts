@@ -52,8 +52,9 @@ function kernelCall(s: TrainStep, q: QGraph): { kernel: string; macs: number; el
       return f ? { kernel: `${f}_update_s8`, macs: nodeMacs(s.node, q) * ratio, elements: elems(q.tensors[s.node.output].shape) } : null;
     }
     case 'update_bias': return { kernel: 'tt_bias_update_s32', ...layer(s.node) };
-    // Two levels recompute D's backward per channel of P's input: priced by the rates below.
-    case 'stream_backward': return s.next ? null : { kernel: 'tt_stream_backward_f32', ...layer(s.dw) };
+    // Two levels recompute D's backward per channel of P's input, and a pool source has no
+    // measured stream: priced by the rates below.
+    case 'stream_backward': return s.next || s.source.op !== 'conv' ? null : { kernel: 'tt_stream_backward_f32', ...layer(s.source) };
     default: return null;
   }
 }
@@ -75,14 +76,14 @@ function rateCost(s: TrainStep, q: QGraph): number {
     }
     case 'update_bias': return RATES.element * elems(q.tensors[s.node.output].shape);
     case 'stream_backward': {
-      const x = elems(q.tensors[s.dw.inputs[0]].shape);
+      const x = elems(q.tensors[s.source.inputs[0]].shape);
       const ratio = s.weight ? s.weight.layer.channels.length / Math.max(1, s.producer.weightShape[1]) : 0;
-      const first = RATES.backwardMac * (nodeMacs(s.dw, q) + (s.gradIn ? nodeMacs(s.producer, q) : 0)) + RATES.updateMac * nodeMacs(s.producer, q) * ratio + RATES.element * x * 2;
+      const first = RATES.backwardMac * (nodeMacs(s.source, q) + (s.gradIn ? nodeMacs(s.producer, q) : 0)) + RATES.updateMac * nodeMacs(s.producer, q) * ratio + RATES.element * x * 2;
       if (!s.next) return first;
       const n = s.next;
       const passes = q.tensors[s.producer.inputs[0]].shape[1] + 1;
       const qRatio = n.weight ? n.weight.layer.channels.length / Math.max(1, n.node.weightShape[1]) : 0;
-      return first + RATES.backwardMac * (nodeMacs(s.dw, q) * passes + nodeMacs(s.producer, q))
+      return first + RATES.backwardMac * (nodeMacs(s.source, q) * passes + nodeMacs(s.producer, q))
         + RATES.updateMac * nodeMacs(n.node, q) * qRatio + RATES.element * (x * passes + 2 * elems(q.tensors[n.node.output].shape));
     }
     case 'save': return RATES.element * s.channels.length * s.plane;

@@ -78,12 +78,21 @@ function pickSchedule(g: QGraph, scheme: Scheme, opts: ScheduleOptions, arenaLim
   const naive = buildTrainGraph(g, scheme, topts);
   const naiveLowerBound = planLowerBound(trainSchedule(naive));
   const reordered = opts.reorder === false ? null : memoryAwareOrder(g);
-  const streamed = (tg: TrainGraph): TrainGraph => (opts.stream === false ? tg : streamBackward(tg));
-  const orders = [naive, ...(reordered ? [buildTrainGraph(reordered, scheme, topts)] : [])].map(streamed);
+  // Streaming through a global average pool only pays where the pool's input gradient is
+  // at the peak: both are tried, and the pool-streamed one must be strictly smaller.
+  const streamed = (tg: TrainGraph): TrainGraph[] => {
+    if (opts.stream === false) return [tg];
+    const plain = streamBackward(tg);
+    const pooled = streamBackward(tg, { gap: true });
+    return pooled.steps.length === plain.steps.length ? [plain] : [plain, pooled];
+  };
+  const orders = [naive, ...(reordered ? [buildTrainGraph(reordered, scheme, topts)] : [])];
   let best: (Picked & { naiveLowerBound: number; reordered: boolean }) | undefined;
-  orders.forEach((tg, i) => {
-    const c = pickTiling(tg, opts.tiling, arenaLimit(tg), opts.inPlace !== false, measure);
-    if (!best || c.arena < best.arena) best = { ...c, naiveLowerBound, reordered: i > 0 };
+  orders.forEach((order, i) => {
+    for (const tg of streamed(order)) {
+      const c = pickTiling(tg, opts.tiling, arenaLimit(tg), opts.inPlace !== false, measure);
+      if (!best || c.arena < best.arena) best = { ...c, naiveLowerBound, reordered: i > 0 };
+    }
   });
   return best!;
 }

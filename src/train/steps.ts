@@ -35,7 +35,7 @@ export function stepLabel(s: TrainStep): string {
     case 'grad_copy': return `grad ${s.accumulate ? 'add' : 'copy'} ${s.dst}`;
     case 'update_weight': return `update weights ${s.node.name}`;
     case 'update_bias': return `update bias ${s.node.name}`;
-    case 'stream_backward': return `backward ${s.dw.name} + ${s.producer.name}${s.next ? ` + ${s.next.node.name}` : ''} (channel by channel)`;
+    case 'stream_backward': return `backward ${s.source.name} + ${s.producer.name}${s.next ? ` + ${s.next.node.name}` : ''} (channel by channel)`;
     case 'tile_copy': return `tile copy ${s.to}`;
     case 'tile_place': return `tile place ${s.from}`;
     case 'tile_forward': return `forward ${s.node.name} (tile ${s.tile})`;

@@ -10,7 +10,11 @@
 // not Q's input gradient), it is streamed too: one channel plane j of it at a time, summed
 // over D's planes recomputed for every j, consumed at once by Q's row j. D's backward is
 // cheap next to P's; P's C_in x H x W input gradient is never whole either.
-import { QConv, QGraph } from '../ir/qgraph';
+// A global average pool is a source like D: its input gradient's channel c is its output
+// gradient's c-th value spread over the plane. Streaming it saves the pool's C x H x W
+// input gradient but splits the producer's blocked backward into channel batches, so the
+// schedule takes it only where it lowers the arena (pipeline/schedule.ts).
+import { QConv, QGraph, QNode } from '../ir/qgraph';
 import { TrainGraph, TrainStep } from '../ir/train';
 import { stepAccess } from './steps';
 
@@ -59,29 +63,31 @@ const clampOf = (c: Step<'clamp_backward'> | undefined) => (c ? { clamp: { sourc
 const splitPointwise = (n: QConv, u: Step<'update_weight'> | undefined): boolean =>
   !!u && u.layer.weightRatio > 0 && u.layer.weightRatio < 1 && n.weightShape[2] === 1 && n.weightShape[3] === 1;
 
-/** The TrainGraph with every eligible depthwise + producer backward pair streamed, and,
+/** The TrainGraph with every eligible depthwise (with opts.gap, also global average pool)
+ * + producer backward pair streamed, and,
  * where P's input gradient only feeds the conv Q before P (its clamp and updates, no input
  * gradient of Q), P's input gradient streamed into Q as well. */
-export function streamBackward(tg: TrainGraph): TrainGraph {
+export function streamBackward(tg: TrainGraph, opts: { gap?: boolean } = {}): TrainGraph {
   const g = tg.qgraph;
   const steps = [...tg.steps];
   const dropped = new Set<string>();
   const added: TrainGraph['buffers'] = [];
   const aliased = new Set([...Object.keys(tg.aliases), ...Object.values(tg.aliases)]);
-  const planeBuffer = (n: QConv, t: string): string => {
+  const planeBuffer = (n: QNode, t: string): string => {
     const [, , h, w] = g.tensors[t].shape;
     added.push({ name: `plane:${n.name}`, kind: 'scratch', dtype: 'float32', elements: h * w, bytes: 4 * h * w });
     return `plane:${n.name}`;
   };
   let count = 0;
+  let pools = 0;
   let twoLevel = 0;
   for (let i = 0; i < steps.length; i++) {
     const s = steps[i];
-    if (s.kind !== 'backward_input' || s.node.op !== 'conv' || s.inPlaceScratch || s.accumulate) continue;
-    const dw = s.node;
-    if (!isDepthwise(dw, g)) continue;
+    if (s.kind !== 'backward_input' || s.inPlaceScratch || s.accumulate) continue;
+    const src = s.node;
+    if (!(src.op === 'conv' && isDepthwise(src, g)) && !(opts.gap && src.op === 'gap')) continue;
     const gx = s.gradIn;
-    const x = dw.inputs[0];
+    const x = src.inputs[0];
     const producer = g.nodes.find((n) => n.output === x);
     if (!producer || producer.op !== 'conv' || producer.group !== 1 || aliased.has(gx)) continue;
     if (steps.slice(0, i).some((t) => touches(t, gx))) continue;
@@ -89,7 +95,7 @@ export function streamBackward(tg: TrainGraph): TrainGraph {
     if (!u) continue;
     const { clamp, bwd, upW, upB } = u;
     const base = {
-      kind: 'stream_backward' as const, dw, producer, gradOut: s.gradOut, plane: planeBuffer(dw, x),
+      kind: 'stream_backward' as const, source: src, producer, gradOut: s.gradOut, plane: planeBuffer(src, x),
       ...clampOf(clamp),
       ...(upW ? { weight: { layer: upW.layer, saved: upW.saved } } : {}),
       ...(upB ? { bias: upB.layer } : {}),
@@ -98,7 +104,7 @@ export function streamBackward(tg: TrainGraph): TrainGraph {
     steps[i] = step;
     for (const j of [...u.at].reverse()) steps.splice(j, 1);
     dropped.add(gx);
-    count++;
+    if (src.op === 'conv') count++; else pools++;
     // Second level: P's input gradient gx2 consumed only by Q's clamp and updates.
     const gx2 = bwd?.gradIn;
     const q = g.nodes.find((n) => n.output === producer.inputs[0]);
@@ -119,12 +125,13 @@ export function streamBackward(tg: TrainGraph): TrainGraph {
     dropped.add(gx2);
     twoLevel++;
   }
-  if (!count) return tg;
+  if (!count && !pools) return tg;
   const names = [...dropped].map((d) => d.replace(/^grad:/, '')).join(', ');
+  const through = [count ? `${count} depthwise conv${count > 1 ? 's' : ''}` : '', pools ? `${pools} global average pool${pools > 1 ? 's' : ''}` : ''].filter(Boolean).join(' and ');
   return {
     ...tg,
     steps,
     buffers: [...tg.buffers.filter((b) => !dropped.has(b.name)), ...added],
-    notes: [...tg.notes, `backward streamed channel by channel through ${count} depthwise conv${count > 1 ? 's' : ''}${twoLevel ? ` (${twoLevel} on into the conv before the next conv)` : ''}: no full input gradient for ${names}`],
+    notes: [...tg.notes, `backward streamed channel by channel through ${through}${twoLevel ? ` (${twoLevel} on into the conv before the next conv)` : ''}: no full input gradient for ${names}`],
   };
 }

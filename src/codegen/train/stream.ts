@@ -1,4 +1,4 @@
-// The channel-streamed backward of a depthwise conv and the conv before it
+// The channel-streamed backward of a depthwise conv (or a global average pool) and the conv before it
 // (train/stream.ts): one tt_stream_params_t that points at the parameter structs the
 // unstreamed steps would use, and one call. With a second level (next), the conv before
 // the producer gets its clamp and update structs too.
@@ -11,7 +11,9 @@ import { biasUpdateParams, weightUpdateParams } from './update';
 export function emitStreamBackward(s: Extract<TrainStep, { kind: 'stream_backward' }>, ctx: TrainEmitContext): string {
   const p = s.producer;
   const kernels = convKernels(p, ctx.tensor(p.inputs[0]).shape[1]);
-  const dw = convGradParams(s.dw, ctx);
+  const src = s.source;
+  const dw = src.op === 'conv' ? convGradParams(src, ctx) : null;
+  const [, srcC, srcH, srcW] = ctx.tensor(src.inputs[0]).shape;
   const grad = s.gradIn || s.next ? convGradParams(p, ctx) : null;
   const w = s.weight ? weightUpdateParams(p, s.weight.layer, ctx) : null;
   const b = s.bias ? biasUpdateParams(p, ctx) : null;
@@ -21,9 +23,10 @@ export function emitStreamBackward(s: Extract<TrainStep, { kind: 'stream_backwar
   const qb = q?.bias ? biasUpdateParams(q.node, ctx) : null;
   const qc = q?.clamp;
   const sp = ctx.params({
-    name: `${ctx.base(s.dw)}_sp`, ctype: 'tt_stream_params_t',
+    name: `${ctx.base(src)}_sp`, ctype: 'tt_stream_params_t',
     fields: [
-      ['dw', `&${dw}`],
+      ['dw', dw ? `&${dw}` : 'NULL'],
+      ...(dw ? [] : [['gap_c', srcC], ['gap_hw', srcH * srcW]] as [string, number][]),
       ['mask', c && c.sourceKind === 'mask' ? `(const uint8_t *)${ctx.ptr(c.source)}` : 'NULL'],
       ['y', c && c.sourceKind === 'int8' ? ctx.ptr(c.source) : 'NULL'],
       ['lo', c ? c.lo : 0], ['hi', c ? c.hi : 0],
