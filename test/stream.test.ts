@@ -97,23 +97,28 @@ describe('channel-streamed depthwise backward', function () {
 
   // The bundled model: conv 3x3 (Q) -> conv 3x3 (P) -> depthwise (D). Two levels through a
   // regular 3x3 producer; P's 16 x 14 x 14 input gradient never exists.
-  it('bundled model, f3 + f6 weights (nearest): two levels through a 3x3 producer, same results', async () => {
-    const layers = ['/features/features.3/Conv', '/features/features.6/Conv', '/fc/Gemm'].map((layer) => ({ layer, bias: true, weight_ratio: 1 }));
-    const spec = scheme('bundled', layers);
+  // Its input (f3's output) is recomputed channel by channel, not kept: f3's update keeps
+  // f3's input live anyway. A partial f6 update selects input channels of the recomputed plane.
+  for (const c of [
+    { name: 'bundled', f6: 1, rounding: 'nearest' as const },
+    { name: 'bundled-half', f6: 0.5, rounding: 'master' as const },
+  ]) it(`bundled model, f3 + f6 ${c.f6 === 1 ? '' : `1/${1 / c.f6} `}weights (${c.rounding}): two levels through a 3x3 producer, its input recomputed, same results`, async () => {
+    const layers = [['/features/features.3/Conv', 1], ['/features/features.6/Conv', c.f6], ['/fc/Gemm', 1]].map(([layer, weight_ratio]) => ({ layer: layer as string, bias: true, weight_ratio: weight_ratio as number }));
+    const spec = scheme(c.name, layers);
     const runs: { arena: number; logits: string; params: string; notes: string[] }[] = [];
     for (const stream of [false, true]) {
-      const out = path.join(tmp, `bundled-${stream}`);
-      const r = await gen({ board: 'stm32f746', scheme: spec, out, evalSamples: 50, calibSamples: 64, trainSamples: 80, steps: 80, invert: true, rounding: 'nearest', stream });
+      const out = path.join(tmp, `${c.name}-${stream}`);
+      const r = await gen({ board: 'stm32f746', scheme: spec, out, evalSamples: 50, calibSamples: 64, trainSamples: 80, steps: 80, invert: true, rounding: c.rounding, stream });
       buildProject(out, 'host');
       const e = await emulateProject(out, { host: true });
       assert.equal(e.exit_code, 0);
       runs.push({ arena: (r.report.memory as { arena_bytes: number }).arena_bytes, logits: e.logits_crc32 ?? '', params: e.params_crc32 ?? '', notes: r.report.notes as string[] });
     }
     const [off, on] = runs;
-    assert.ok(on.notes.some((n) => /on into the conv before/.test(n)), on.notes.join('; '));
+    assert.ok(on.notes.some((n) => /on into the conv before the next conv, 1 recomputing its input/.test(n)), on.notes.join('; '));
     assert.equal(on.logits, off.logits);
     assert.equal(on.params, off.params);
-    // Without the second level the 12,544-byte input gradient of f6 is whole.
-    assert.ok(off.arena - on.arena >= 12544 - 2 * 784, `arena ${on.arena} vs ${off.arena}`);
+    // Unstreamed, f6's 12,544-byte input gradient is whole and f3's 3,136-byte output kept.
+    assert.ok(off.arena - on.arena >= 12544 + 3136 - 2 * 784 - 196, `arena ${on.arena} vs ${off.arena}`);
   });
 });

@@ -229,6 +229,14 @@ typedef struct {
   uint8_t q_w_pointwise;
   const int8_t *q_saved;
   const tt_bias_update_params_t *q_b;
+  /* P's input recomputed instead of kept, when q_fwd is set: Q's forward (not split) runs
+   * for one output channel j at a time from Q's input q_x into x_plane (P's input plane,
+   * int8), which then serves Q's clamp (q_clamp: lo < x < hi passes, q_lo/q_hi) and P's
+   * weight update of input channel j (p_saved unused; P not split). */
+  const tt_conv_params_t *q_fwd;
+  const int8_t *q_x;
+  int8_t *x_plane;
+  uint8_t q_clamp;
 } tt_stream_params_t;
 
 void tt_stream_backward_f32(const tt_stream_params_t *s, const float *dy, float *dx, float *plane,

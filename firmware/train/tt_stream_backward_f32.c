@@ -107,12 +107,53 @@ static __attribute__((noinline)) void stream_portable(const tt_stream_params_t *
   }
 }
 
+/* Channel j of P's input, Q's output, computed again into x_plane: Q's forward on a
+ * one-output-channel view (the general path: im2col scratch is not live here). Integer and
+ * exact, so it equals what the forward pass wrote while Q's row j is not yet updated. */
+static void recompute_x(const tt_stream_params_t *s, uint32_t j) {
+  const tt_conv_params_t *f = s->q_fwd;
+  tt_conv_params_t v = *f;
+  v.out_c = 1;
+  v.weight = f->weight + j * (uint32_t)(f->in_c / f->groups) * f->kh * f->kw;
+  if (f->bias) v.bias = f->bias + j;
+  v.multiplier = f->multiplier + j;
+  v.shift = f->shift + j;
+  v.im2col = 0;
+  tt_conv_s8(&v, s->q_x, s->x_plane);
+}
+
+/* P's weights (row c, input channel j, when j is selected) and, at j = 0, P's bias c move
+ * by their QAS step: the input channel j is x_plane. */
+static void p_update_fused(const tt_stream_params_t *s, uint32_t c, uint32_t j, const float *plane, float lr,
+                           tt_rng_t *rng) {
+  const tt_conv_update_params_t *w = s->p_w;
+  if (w) {
+    uint32_t t = 0;
+    while (t < w->n_sel && (w->sel ? w->sel[t] : t) != j) t++;
+    if (t < w->n_sel) {
+      const uint32_t kk = (uint32_t)w->kh * w->kw;
+      const uint16_t one = (uint16_t)j;
+      tt_conv_update_params_t wv = *w;
+      wv.out_c = 1;
+      wv.w_scale = w->w_scale + c;
+      wv.weight = w->weight + c * (uint32_t)w->in_c * kk;
+      wv.n_sel = 1;
+      wv.sel = &one;
+      if (w->master) wv.master = w->master + (c * w->n_sel + t) * kk;
+      tt_conv_update_s8(&wv, s->x_plane, plane, lr, rng);
+    }
+  }
+  if (j == 0) row_update(0, 0, 0, s->p_b, c, plane, lr, rng);
+}
+
 /* Two levels: P's input gradient one channel j at a time into q_plane, each D plane
  * recomputed for every j (D's backward is cheap next to P's), so neither D's nor P's input
  * gradient is ever whole. Element (j, px) of P's input gradient sums its terms in (c, ky,
  * kx) order, as tt_conv_backward_input_f32 does on the whole tensor. Then the clamp of Q's
  * activation, and Q's weights and bias of channel j move. P's own updates come last, in a
- * final pass, so every j reads P's weights before their update. */
+ * final pass, so every j reads P's weights before their update; or, with q_fwd, P's input
+ * is not kept at all: its channel j is recomputed at the start of pass j, and P's weights
+ * of input channel j move in pass j, each right after pass j has read it. */
 static void stream_two_level(const tt_stream_params_t *s, const float *dy, float *plane, float lr,
                              tt_rng_t *rng) {
   const tt_conv_grad_params_t *g = s->p_grad;
@@ -121,16 +162,22 @@ static void stream_two_level(const tt_stream_params_t *s, const float *dy, float
   uint32_t c, j;
   gv.in_c = gv.out_c = 1;
   for (j = 0; j < g->in_c; j++) {
+    if (s->q_fwd) recompute_x(s, j);
     for (c = 0; c < src_channels(s); c++) {
       dw_plane(s, dy, c, plane);
       gv.weight = g->weight + (c * g->in_c + j) * k;
       gv.w_scale = g->w_scale + c;
       tt_conv_backward_input_f32(&gv, plane, s->q_plane, c > 0);
+      if (s->q_fwd) p_update_fused(s, c, j, plane, lr, rng);
     }
-    clamp_plane(s->q_mask, s->q_y, s->q_lo, s->q_hi, j, s->q_plane, n_q);
+    if (s->q_fwd) {
+      if (s->q_clamp) tt_clamp_backward_f32(s->q_plane, s->x_plane, n_q, s->q_lo, s->q_hi);
+    } else {
+      clamp_plane(s->q_mask, s->q_y, s->q_lo, s->q_hi, j, s->q_plane, n_q);
+    }
     row_update(s->q_w, s->q_w_pointwise, s->q_saved, s->q_b, j, s->q_plane, lr, rng);
   }
-  if (s->p_w || s->p_b)
+  if (!s->q_fwd && (s->p_w || s->p_b))
     for (c = 0; c < src_channels(s); c++) {
       dw_plane(s, dy, c, plane);
       row_update(s->p_w, s->p_w_pointwise, s->p_saved, s->p_b, c, plane, lr, rng);

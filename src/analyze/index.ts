@@ -5,6 +5,7 @@
 //  3. Search the combination with the largest summed gain that fits the budget.
 //  4. Verify the winner by training it with the same protocol: predicted vs measured gain.
 //  5. Grow the best measured config one option at a time while a measured neighbour gains.
+//  6. Train the leaders with more seeds; the best mean wins.
 import * as fs from 'fs';
 import * as path from 'path';
 import { TinytrainError } from '../errors';
@@ -47,6 +48,9 @@ type Candidate = NonNullable<AnalysisReport['candidates']>[number];
 /** Measured refinement: rounds of growing the best config, neighbours trained per round. */
 const REFINE_ROUNDS = 4;
 const REFINE_WIDTH = 4;
+/** Confirmation: the leading candidates, and the extra seeds each trains with. */
+const CONFIRM_TOP = 3;
+const CONFIRM_SEEDS = 2;
 
 /** k values for the last-k bias sweep: every k up to 8, then a sparser grid, and all. */
 export function biasKValues(layers: number): number[] {
@@ -265,6 +269,20 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     current = top;
   }
   candidates.sort(order);
+
+  // 6. Confirm. Gains move by a few points from seed to seed, and the best of many noisy
+  //    measurements is biased upwards, so the leaders train with more seeds and are ranked
+  //    by their mean over all of them.
+  const confirmSeeds = Array.from({ length: CONFIRM_SEEDS }, (_, i) => Math.max(...opts.seeds) + 1 + i);
+  const leaders = candidates.slice(0, CONFIRM_TOP);
+  if (leaders.length > 1) {
+    const r = await measureSchemes({ ...setup, seeds: confirmSeeds }, leaders.map((c, i) => ({ key: `confirm ${i}`, scheme: schemeFromChoices(`confirm ${i}`, q, configChoices(c.config, L)) })));
+    refineRuns += r.stats.runs;
+    refineCached += r.stats.cachedRuns;
+    const n = opts.seeds.length;
+    leaders.forEach((c, i) => { c.measuredGain = (c.measuredGain * n + r.results.get(`confirm ${i}`)!.gain * CONFIRM_SEEDS) / (n + CONFIRM_SEEDS); });
+    candidates.sort(order);
+  }
   // The search costs arenas at their lower bound; the winner must fit as gen plans it.
   let best = candidates[0];
   let exactBytes = 0;
@@ -283,7 +301,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     model: path.basename(p.modelPath),
     board: board.id,
     budget,
-    protocol: { trainSamples: train.x.length, heldOut: held.x.length, steps: opts.steps, seeds: opts.seeds, lr: opts.lr, rounding: opts.rounding },
+    protocol: { trainSamples: train.x.length, heldOut: held.x.length, steps: opts.steps, seeds: opts.seeds, confirmSeeds: leaders.length > 1 ? confirmSeeds : [], lr: opts.lr, rounding: opts.rounding },
     table,
     costs,
     reference: { noneSramBytes: none.sramBytes, fullSramBytes: full.sramBytes, fullGain: gainOf('full') },

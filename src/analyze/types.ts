@@ -73,7 +73,9 @@ export interface AnalysisReport {
   /** SRAM budget in bytes (the board's SRAM when none was given). */
   budget: number;
   /** Held-out samples, training steps per measurement, seeds averaged. */
-  protocol: { trainSamples: number; heldOut: number; steps: number; seeds: number[]; lr: number; rounding: string };
+  protocol: { trainSamples: number; heldOut: number; steps: number; seeds: number[]; lr: number; rounding: string;
+    /** Extra seeds the leading candidates trained with; their measured gains average all seeds. */
+    confirmSeeds?: number[] };
   table: GainTable;
   /** SRAM and instructions per training step of each single option, from the real planner. */
   costs: { layer: string; index: number; option: 'bias' | WeightRatio; sramBytes: number; instructions: number }[];

@@ -153,6 +153,12 @@ export function generateModel(tg: TrainGraph, plan: Plan, info: ModelInfo): Mode
       return name;
     },
     params: addParams,
+    forwardParams(n) {
+      const e = forwardEmits.get(n.name);
+      if (!e || !e.params.length) throw new Error(`node '${n.name}' has no forward parameters`);
+      e.params.forEach(addParams);
+      return e.params[0].name;
+    },
     ptr,
     fptr,
     tensor,

@@ -55,6 +55,11 @@ export type TrainStep =
         clamp?: { source: string; sourceKind: 'mask' | 'int8'; lo: number; hi: number };
         weight?: { layer: LayerUpdate; saved: string };
         bias?: LayerUpdate;
+        /** P's input (`node`'s output) is not kept from the forward pass: each channel is
+         * recomputed by `node`'s forward from its input (which `node`'s weight update keeps
+         * anyway) into `plane` (int8), for `node`'s clamp and P's weight update. `saved` of
+         * P's weight and the clamp's source are then not read. */
+        recompute?: { plane: string };
       };
     }
   /** Tiled frozen prefix: copy a spatial region of a CHW tensor into a contiguous tile. */

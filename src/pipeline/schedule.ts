@@ -79,12 +79,15 @@ function pickSchedule(g: QGraph, scheme: Scheme, opts: ScheduleOptions, arenaLim
   const naiveLowerBound = planLowerBound(trainSchedule(naive));
   const reordered = opts.reorder === false ? null : memoryAwareOrder(g);
   // Streaming through a global average pool only pays where the pool's input gradient is
-  // at the peak: both are tried, and the pool-streamed one must be strictly smaller.
+  // at the peak: each variant is tried, and one after the first must be strictly smaller.
   const streamed = (tg: TrainGraph): TrainGraph[] => {
     if (opts.stream === false) return [tg];
-    const plain = streamBackward(tg);
-    const pooled = streamBackward(tg, { gap: true });
-    return pooled.steps.length === plain.steps.length ? [plain] : [plain, pooled];
+    // Recomputing a two-level stream's input channel by channel runs the conv before it
+    // once more: also a variant, kept only where its arena is smaller.
+    const variants = [{}, { gap: true }, { recompute: true }, { gap: true, recompute: true }].map((o) => streamBackward(tg, o));
+    // Each transform notes what it did: equal notes, equal graphs.
+    const same = (a: TrainGraph, b: TrainGraph): boolean => a.notes.join('\n') === b.notes.join('\n');
+    return variants.filter((v, k) => !variants.slice(0, k).some((w) => same(v, w)));
   };
   const orders = [naive, ...(reordered ? [buildTrainGraph(reordered, scheme, topts)] : [])];
   let best: (Picked & { naiveLowerBound: number; reordered: boolean }) | undefined;

@@ -14,9 +14,9 @@ export function stepAccess(s: TrainStep): { reads: string[]; writes: string[] } 
     case 'update_weight': return { reads: [s.saved, s.gradOut], writes: [] };
     case 'update_bias': return { reads: [s.gradOut], writes: [] };
     case 'stream_backward': return {
-      reads: [s.gradOut, ...(s.clamp ? [s.clamp.source] : []), ...(s.weight ? [s.weight.saved] : []), ...(s.gradIn?.accumulate ? [s.gradIn.buffer] : []),
-        ...(s.next?.clamp ? [s.next.clamp.source] : []), ...(s.next?.weight ? [s.next.weight.saved] : [])],
-      writes: [s.plane, ...(s.gradIn ? [s.gradIn.buffer] : []), ...(s.next ? [s.next.plane] : [])],
+      reads: [s.gradOut, ...(s.clamp ? [s.clamp.source] : []), ...(s.weight && !s.next?.recompute ? [s.weight.saved] : []), ...(s.gradIn?.accumulate ? [s.gradIn.buffer] : []),
+        ...(s.next?.clamp && !s.next.recompute ? [s.next.clamp.source] : []), ...(s.next?.weight ? [s.next.weight.saved] : [])],
+      writes: [s.plane, ...(s.gradIn ? [s.gradIn.buffer] : []), ...(s.next ? [s.next.plane] : []), ...(s.next?.recompute ? [s.next.recompute.plane] : [])],
     };
     case 'tile_copy': return { reads: [s.from], writes: [s.to] };
     case 'tile_place': return { reads: [s.from], writes: [s.to] };

@@ -67,7 +67,7 @@ const splitPointwise = (n: QConv, u: Step<'update_weight'> | undefined): boolean
  * + producer backward pair streamed, and,
  * where P's input gradient only feeds the conv Q before P (its clamp and updates, no input
  * gradient of Q), P's input gradient streamed into Q as well. */
-export function streamBackward(tg: TrainGraph, opts: { gap?: boolean } = {}): TrainGraph {
+export function streamBackward(tg: TrainGraph, opts: { gap?: boolean; recompute?: boolean } = {}): TrainGraph {
   const g = tg.qgraph;
   const steps = [...tg.steps];
   const dropped = new Set<string>();
@@ -81,6 +81,8 @@ export function streamBackward(tg: TrainGraph, opts: { gap?: boolean } = {}): Tr
   let count = 0;
   let pools = 0;
   let twoLevel = 0;
+  let recomputed = 0;
+  const unused = new Set<string>();
   for (let i = 0; i < steps.length; i++) {
     const s = steps[i];
     if (s.kind !== 'backward_input' || s.inPlaceScratch || s.accumulate) continue;
@@ -113,15 +115,34 @@ export function streamBackward(tg: TrainGraph, opts: { gap?: boolean } = {}): Tr
     if (steps.some((t, k) => k !== i && k < i && touches(t, gx2))) continue;
     const v = consumers(steps, i, gx2, q);
     if (!v || v.bwd || !(v.upW || v.upB)) continue;
+    const x2 = producer.inputs[0];
+    for (const j of [...v.at].reverse()) steps.splice(j, 1);
+    // P's input x2 recomputed channel by channel instead of kept: Q's weight update keeps
+    // Q's input live anyway, and nothing else reads x2 after P's forward (its mask or
+    // partial save only served these steps).
+    const copies = steps.filter((t, k) => k !== i && (t.kind === 'mask' || t.kind === 'save') && t.from === x2);
+    const recompute = opts.recompute === true && !!v.upW && v.upW.saved === q.inputs[0] && !splitPointwise(q, v.upW) && !aliased.has(x2)
+      && steps.every((t, k) => k === i || copies.includes(t) || !stepAccess(t).reads.includes(x2) || (t.kind === 'forward' && t.node === producer))
+      && copies.every((c) => steps.every((t, k) => k === i || !stepAccess(t).reads.includes((c as Step<'mask'>).to)));
+    const [, , xh, xw] = g.tensors[x2].shape;
+    if (recompute) {
+      added.push({ name: `recompute:${x2}`, kind: 'scratch', dtype: 'int8', elements: xh * xw, bytes: xh * xw });
+      for (const c of copies) {
+        steps.splice(steps.indexOf(c), 1);
+        unused.add((c as Step<'mask'>).to);
+      }
+      i = steps.findIndex((t) => t === step);
+      recomputed++;
+    }
     steps[i] = {
       ...base,
       next: {
-        node: q, plane: planeBuffer(producer, producer.inputs[0]), ...clampOf(v.clamp),
+        node: q, plane: planeBuffer(producer, x2), ...clampOf(v.clamp),
         ...(v.upW ? { weight: { layer: v.upW.layer, saved: v.upW.saved } } : {}),
         ...(v.upB ? { bias: v.upB.layer } : {}),
+        ...(recompute ? { recompute: { plane: `recompute:${x2}` } } : {}),
       },
     };
-    for (const j of [...v.at].reverse()) steps.splice(j, 1);
     dropped.add(gx2);
     twoLevel++;
   }
@@ -131,7 +152,8 @@ export function streamBackward(tg: TrainGraph, opts: { gap?: boolean } = {}): Tr
   return {
     ...tg,
     steps,
-    buffers: [...tg.buffers.filter((b) => !dropped.has(b.name)), ...added],
-    notes: [...tg.notes, `backward streamed channel by channel through ${through}${twoLevel ? ` (${twoLevel} on into the conv before the next conv)` : ''}: no full input gradient for ${names}`],
+    buffers: [...tg.buffers.filter((b) => !dropped.has(b.name) && !unused.has(b.name)), ...added],
+    lossStep: steps.findIndex((t) => t.kind === 'loss'),
+    notes: [...tg.notes, `backward streamed channel by channel through ${through}${twoLevel ? ` (${twoLevel} on into the conv before the next conv${recomputed ? `, ${recomputed} recomputing its input channel by channel` : ''})` : ''}: no full input gradient for ${names}`],
   };
 }

@@ -11,6 +11,8 @@ export interface TrainEmitContext {
   /** Registers a static float array in SRAM (fp32 master copies), filled by tt_model_init. */
   master(name: string, from: string, length: number): string;
   params(p: CParams): string;
+  /** The parameter struct of a node's forward call (registered if it is not yet). */
+  forwardParams(node: QNode): string;
   ptr(tensor: string): string;
   fptr(tensor: string): string;
   tensor(name: string): QTensor;
