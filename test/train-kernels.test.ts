@@ -39,6 +39,9 @@ const SEED = Number(process.env.TT_SEED ?? 20261121);
 
 const trainSources = (): string[] =>
   fs.readdirSync(TRAIN_DIR).filter((f) => f.endsWith('.c')).sort().map((f) => path.join(TRAIN_DIR, f));
+// What a driver links: the training kernels, and the forward conv the two-level stream
+// calls to recompute its producer's input.
+const linkSources = (): string[] => [...trainSources(), path.join(FIRMWARE, 'kernels', 'tt_conv_s8.c'), path.join(FIRMWARE, 'src', 'tt_fixedpoint.c')];
 
 // ---------------------------------------------------------------------------------------
 // Small utilities
@@ -397,7 +400,7 @@ function ulpErr(got: number, exact: number): number {
 describe('training kernels (C runtime, firmware/train)', function () {
   before(function () {
     workDir = makeTempDir('tinytrain-train-');
-    driverExe = compileC([DRIVER, ...trainSources()], path.join(workDir, 'train_driver'),
+    driverExe = compileC([DRIVER, ...linkSources()], path.join(workDir, 'train_driver'),
       { includeDirs: [INCLUDE], cflags: CFLAGS });
   });
 
@@ -1344,7 +1347,7 @@ describe('training kernels (C runtime, firmware/train)', function () {
   describe('optimized paths (TT_DSP_EMULATE): byte-identical to the portable build', function () {
     let dspExe = '';
     before(function () {
-      dspExe = compileC([DRIVER, ...trainSources()], path.join(workDir, 'train_driver_dsp'),
+      dspExe = compileC([DRIVER, ...linkSources()], path.join(workDir, 'train_driver_dsp'),
         { includeDirs: [INCLUDE], cflags: CFLAGS, defines: ['TT_DSP_EMULATE'] });
     });
 
@@ -1567,7 +1570,7 @@ describe('training kernels (C runtime, firmware/train)', function () {
       } catch {
         this.skip(); // no sanitizer runtime on this host
       }
-      const san = compileC([DRIVER, ...trainSources()], path.join(workDir, 'train_driver_dsp_san'),
+      const san = compileC([DRIVER, ...linkSources()], path.join(workDir, 'train_driver_dsp_san'),
         { includeDirs: [INCLUDE], cflags: flags, defines: ['TT_DSP_EMULATE'] });
       assert.ok(compared.length >= 5, 'run after the comparisons above');
       for (const c of compared) {
@@ -1614,7 +1617,7 @@ describe('training kernels (C runtime, firmware/train)', function () {
       } catch {
         this.skip(); // no sanitizer runtime on this host
       }
-      const san = compileC([DRIVER, ...trainSources()], path.join(workDir, 'train_driver_san'), { includeDirs: [INCLUDE], cflags: flags });
+      const san = compileC([DRIVER, ...linkSources()], path.join(workDir, 'train_driver_san'), { includeDirs: [INCLUDE], cflags: flags });
       assert.ok(played.length > 10, 'run after the other tests');
       for (const p of played) {
         const file = path.join(workDir, `san-${batchNo++}.txt`);

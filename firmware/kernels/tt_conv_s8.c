@@ -239,6 +239,24 @@ static void cv_wtail(const int8_t *w, int32_t rem, uint32_t *t0, uint32_t *t1) {
   }
 }
 
+/* The sums of weight rows w0, w1 times columns A, B (a00: w0·A, a01: w0·B, a10: w1·A,
+ * a11: w1·B) over the column groups from cp to ce. */
+__attribute__((always_inline)) static inline void cv_mac(const uint32_t *cp, const uint32_t *ce, const int8_t *w0,
+                                                         const int8_t *w1, int32_t *a00, int32_t *a01,
+                                                         int32_t *a10, int32_t *a11) {
+  for (; cp != ce; cp += 4, w0 += 4, w1 += 4) {
+    const uint32_t xa0 = cp[0], xa1 = cp[1], xb0 = cp[2], xb1 = cp[3];
+    uint32_t v = tt_read_u32(w0), lo = tt_sxtb16(v), hi = tt_sxtb16_ror8(v);
+    *a00 = tt_smlad(hi, xa1, tt_smlad(lo, xa0, *a00));
+    *a01 = tt_smlad(hi, xb1, tt_smlad(lo, xb0, *a01));
+    v = tt_read_u32(w1);
+    lo = tt_sxtb16(v);
+    hi = tt_sxtb16_ror8(v);
+    *a10 = tt_smlad(hi, xa1, tt_smlad(lo, xa0, *a10));
+    *a11 = tt_smlad(hi, xb1, tt_smlad(lo, xb0, *a11));
+  }
+}
+
 /* n pairs of output channels (rows w, w + K; constants ch[0], ch[1]; outputs y, y + npix),
  * both pixels, all channels in mode 1: the common case, with little state besides the
  * 4 sums. The columns' ng groups run from col to ce. */
@@ -246,19 +264,8 @@ static void cv_pairs_fast(const uint32_t *col, const uint32_t *ce, const int8_t 
                           int8_t *y, int32_t npix, int32_t n) {
   for (; n > 0; n--, w += 2 * K, ch += 2, y += 2 * npix) {
     const int8_t *w0 = w, *w1 = w + K;
-    const uint32_t *cp = col;
     int32_t a00 = ch[0].init, a01 = a00, a10 = ch[1].init, a11 = a10;
-    for (; cp != ce; cp += 4, w0 += 4, w1 += 4) {
-      const uint32_t xa0 = cp[0], xa1 = cp[1], xb0 = cp[2], xb1 = cp[3];
-      uint32_t v = tt_read_u32(w0), lo = tt_sxtb16(v), hi = tt_sxtb16_ror8(v);
-      a00 = tt_smlad(hi, xa1, tt_smlad(lo, xa0, a00));
-      a01 = tt_smlad(hi, xb1, tt_smlad(lo, xb0, a01));
-      v = tt_read_u32(w1);
-      lo = tt_sxtb16(v);
-      hi = tt_sxtb16_ror8(v);
-      a10 = tt_smlad(hi, xa1, tt_smlad(lo, xa0, a10));
-      a11 = tt_smlad(hi, xb1, tt_smlad(lo, xb0, a11));
-    }
+    cv_mac(col, ce, w0, w1, &a00, &a01, &a10, &a11);
     y[0] = cv_out1(&ch[0], a00);
     y[1] = cv_out1(&ch[0], a01);
     y[npix] = cv_out1(&ch[1], a10);
@@ -368,6 +375,30 @@ static inline int8_t st_out(int32_t acc2, int32_t m, int32_t rnd, int32_t e) {
   "smlad %[a10], %[w1], %[ca], %[a10]\n\t"         \
   "smlad %[a11], %[w1], %[cb], %[a11]\n\t"
 
+/* The sums of both columns (c) times both weight rows of a block (b), from the initial
+ * sums at b + 112: LDRD + SMLAD only (st_blocks and st_run). */
+#define ST_DOT                                                   \
+  "ldrd %[a00], %[a10], [%[b], #112]\n\t"                        \
+  "ldrd %[ca], %[cb], [%[c]]\n\t"                                \
+  "ldrd %[w0], %[w1], [%[b]]\n\t"                                \
+  "smlad %[a01], %[w0], %[cb], %[a00]\n\t"                       \
+  "smlad %[a00], %[w0], %[ca], %[a00]\n\t"                       \
+  "smlad %[a11], %[w1], %[cb], %[a10]\n\t"                       \
+  "smlad %[a10], %[w1], %[ca], %[a10]\n\t"                       \
+  "ldrd %[ca], %[cb], [%[c], #8]\n\t" "ldrd %[w0], %[w1], [%[b], #8]\n\t" ST_SMLAD4 \
+  "ldrd %[ca], %[cb], [%[c], #16]\n\t" "ldrd %[w0], %[w1], [%[b], #16]\n\t" ST_SMLAD4 \
+  "ldrd %[ca], %[cb], [%[c], #24]\n\t" "ldrd %[w0], %[w1], [%[b], #24]\n\t" ST_SMLAD4 \
+  "ldrd %[ca], %[cb], [%[c], #32]\n\t" "ldrd %[w0], %[w1], [%[b], #32]\n\t" ST_SMLAD4 \
+  "ldrd %[ca], %[cb], [%[c], #40]\n\t" "ldrd %[w0], %[w1], [%[b], #40]\n\t" ST_SMLAD4 \
+  "ldrd %[ca], %[cb], [%[c], #48]\n\t" "ldrd %[w0], %[w1], [%[b], #48]\n\t" ST_SMLAD4 \
+  "ldrd %[ca], %[cb], [%[c], #56]\n\t" "ldrd %[w0], %[w1], [%[b], #56]\n\t" ST_SMLAD4 \
+  "ldrd %[ca], %[cb], [%[c], #64]\n\t" "ldrd %[w0], %[w1], [%[b], #64]\n\t" ST_SMLAD4 \
+  "ldrd %[ca], %[cb], [%[c], #72]\n\t" "ldrd %[w0], %[w1], [%[b], #72]\n\t" ST_SMLAD4 \
+  "ldrd %[ca], %[cb], [%[c], #80]\n\t" "ldrd %[w0], %[w1], [%[b], #80]\n\t" ST_SMLAD4 \
+  "ldrd %[ca], %[cb], [%[c], #88]\n\t" "ldrd %[w0], %[w1], [%[b], #88]\n\t" ST_SMLAD4 \
+  "ldrd %[ca], %[cb], [%[c], #96]\n\t" "ldrd %[w0], %[w1], [%[b], #96]\n\t" ST_SMLAD4 \
+  "ldrd %[ca], %[cb], [%[c], #104]\n\t" "ldrd %[w0], %[w1], [%[b], #104]\n\t" ST_SMLAD4
+
 /* All channel pairs (nb blocks) for the two columns at col; outputs y (channel 0, pixel A),
  * pixel B too when two. */
 __attribute__((always_inline)) static inline void st_blocks(const uint32_t *col, const uint32_t *b, int32_t nb, int8_t *y, int32_t npix,
@@ -378,27 +409,7 @@ __attribute__((always_inline)) static inline void st_blocks(const uint32_t *col,
     /* GCC schedules the unrolled C across accumulators and drops the LDRDs: 85 instructions
      * here, about 130 from C. */
     uint32_t ca, cb, w0, w1;
-    __asm__(
-        "ldrd %[a00], %[a10], [%[b], #112]\n\t"
-        "ldrd %[ca], %[cb], [%[c]]\n\t"
-        "ldrd %[w0], %[w1], [%[b]]\n\t"
-        "smlad %[a01], %[w0], %[cb], %[a00]\n\t"
-        "smlad %[a00], %[w0], %[ca], %[a00]\n\t"
-        "smlad %[a11], %[w1], %[cb], %[a10]\n\t"
-        "smlad %[a10], %[w1], %[ca], %[a10]\n\t"
-    "ldrd %[ca], %[cb], [%[c], #8]\n\t" "ldrd %[w0], %[w1], [%[b], #8]\n\t" ST_SMLAD4 \
-    "ldrd %[ca], %[cb], [%[c], #16]\n\t" "ldrd %[w0], %[w1], [%[b], #16]\n\t" ST_SMLAD4 \
-    "ldrd %[ca], %[cb], [%[c], #24]\n\t" "ldrd %[w0], %[w1], [%[b], #24]\n\t" ST_SMLAD4 \
-    "ldrd %[ca], %[cb], [%[c], #32]\n\t" "ldrd %[w0], %[w1], [%[b], #32]\n\t" ST_SMLAD4 \
-    "ldrd %[ca], %[cb], [%[c], #40]\n\t" "ldrd %[w0], %[w1], [%[b], #40]\n\t" ST_SMLAD4 \
-    "ldrd %[ca], %[cb], [%[c], #48]\n\t" "ldrd %[w0], %[w1], [%[b], #48]\n\t" ST_SMLAD4 \
-    "ldrd %[ca], %[cb], [%[c], #56]\n\t" "ldrd %[w0], %[w1], [%[b], #56]\n\t" ST_SMLAD4 \
-    "ldrd %[ca], %[cb], [%[c], #64]\n\t" "ldrd %[w0], %[w1], [%[b], #64]\n\t" ST_SMLAD4 \
-    "ldrd %[ca], %[cb], [%[c], #72]\n\t" "ldrd %[w0], %[w1], [%[b], #72]\n\t" ST_SMLAD4 \
-    "ldrd %[ca], %[cb], [%[c], #80]\n\t" "ldrd %[w0], %[w1], [%[b], #80]\n\t" ST_SMLAD4 \
-    "ldrd %[ca], %[cb], [%[c], #88]\n\t" "ldrd %[w0], %[w1], [%[b], #88]\n\t" ST_SMLAD4 \
-    "ldrd %[ca], %[cb], [%[c], #96]\n\t" "ldrd %[w0], %[w1], [%[b], #96]\n\t" ST_SMLAD4 \
-    "ldrd %[ca], %[cb], [%[c], #104]\n\t" "ldrd %[w0], %[w1], [%[b], #104]\n\t" ST_SMLAD4 \
+    __asm__(ST_DOT
         : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11), [ca] "=&r"(ca),
           [cb] "=&r"(cb), [w0] "=&r"(w0), [w1] "=&r"(w1)
         : [c] "r"(col), [b] "r"(b), "m"(*(const uint32_t(*)[28])col), "m"(*(const uint32_t(*)[ST_BLK])b));
@@ -439,26 +450,7 @@ static inline void st_run(const uint32_t *col, const uint32_t *b, int32_t nb, in
   uint32_t ca, cb, w0, w1;
   __asm__ volatile(
       "1:\n\t"
-      "ldrd %[a00], %[a10], [%[b], #112]\n\t"
-      "ldrd %[ca], %[cb], [%[c]]\n\t"
-      "ldrd %[w0], %[w1], [%[b]]\n\t"
-      "smlad %[a01], %[w0], %[cb], %[a00]\n\t"
-      "smlad %[a00], %[w0], %[ca], %[a00]\n\t"
-      "smlad %[a11], %[w1], %[cb], %[a10]\n\t"
-      "smlad %[a10], %[w1], %[ca], %[a10]\n\t"
-      "ldrd %[ca], %[cb], [%[c], #8]\n\t" "ldrd %[w0], %[w1], [%[b], #8]\n\t" ST_SMLAD4 \
-      "ldrd %[ca], %[cb], [%[c], #16]\n\t" "ldrd %[w0], %[w1], [%[b], #16]\n\t" ST_SMLAD4 \
-      "ldrd %[ca], %[cb], [%[c], #24]\n\t" "ldrd %[w0], %[w1], [%[b], #24]\n\t" ST_SMLAD4 \
-      "ldrd %[ca], %[cb], [%[c], #32]\n\t" "ldrd %[w0], %[w1], [%[b], #32]\n\t" ST_SMLAD4 \
-      "ldrd %[ca], %[cb], [%[c], #40]\n\t" "ldrd %[w0], %[w1], [%[b], #40]\n\t" ST_SMLAD4 \
-      "ldrd %[ca], %[cb], [%[c], #48]\n\t" "ldrd %[w0], %[w1], [%[b], #48]\n\t" ST_SMLAD4 \
-      "ldrd %[ca], %[cb], [%[c], #56]\n\t" "ldrd %[w0], %[w1], [%[b], #56]\n\t" ST_SMLAD4 \
-      "ldrd %[ca], %[cb], [%[c], #64]\n\t" "ldrd %[w0], %[w1], [%[b], #64]\n\t" ST_SMLAD4 \
-      "ldrd %[ca], %[cb], [%[c], #72]\n\t" "ldrd %[w0], %[w1], [%[b], #72]\n\t" ST_SMLAD4 \
-      "ldrd %[ca], %[cb], [%[c], #80]\n\t" "ldrd %[w0], %[w1], [%[b], #80]\n\t" ST_SMLAD4 \
-      "ldrd %[ca], %[cb], [%[c], #88]\n\t" "ldrd %[w0], %[w1], [%[b], #88]\n\t" ST_SMLAD4 \
-      "ldrd %[ca], %[cb], [%[c], #96]\n\t" "ldrd %[w0], %[w1], [%[b], #96]\n\t" ST_SMLAD4 \
-      "ldrd %[ca], %[cb], [%[c], #104]\n\t" "ldrd %[w0], %[w1], [%[b], #104]\n\t" ST_SMLAD4 \
+      ST_DOT
       ST_RQ("a00", "a01", "120", "136") ST_RQ("a10", "a11", "128", "140")
       "add %[b], %[b], #144\n\t"
       "subs %[n], %[n], #1\n\t"
@@ -594,20 +586,10 @@ static int cv_dsp(const tt_conv_params_t *p, const int8_t *x, int8_t *y) {
         /* With K % 4 == 3 the last 3 taps fill a whole group (the 4th column lane is 0), so
          * they run as one unless the weight word would be read past the last row. */
         const int32_t ng = n4 + (rem == 3 && oc + 2 < out_c);
-        const uint32_t *cp = col, *const ce = col + 4 * ng;
+        const uint32_t *const ce = col + 4 * ng;
         int32_t a00 = ch0->init, a01 = a00, a10 = ch1->init, a11 = a10;
         int8_t *const y0 = y + oc * npix + pix, *const y1 = y0 + npix;
-        for (; cp != ce; cp += 4, w0 += 4, w1 += 4) {
-          const uint32_t xa0 = cp[0], xa1 = cp[1], xb0 = cp[2], xb1 = cp[3];
-          uint32_t v = tt_read_u32(w0), lo = tt_sxtb16(v), hi = tt_sxtb16_ror8(v);
-          a00 = tt_smlad(hi, xa1, tt_smlad(lo, xa0, a00));
-          a01 = tt_smlad(hi, xb1, tt_smlad(lo, xb0, a01));
-          v = tt_read_u32(w1);
-          lo = tt_sxtb16(v);
-          hi = tt_sxtb16_ror8(v);
-          a10 = tt_smlad(hi, xa1, tt_smlad(lo, xa0, a10));
-          a11 = tt_smlad(hi, xb1, tt_smlad(lo, xb0, a11));
-        }
+        cv_mac(col, ce, w0, w1, &a00, &a01, &a10, &a11);
         if (rem && ng == n4) { /* t1 is 0 unless K % 4 == 3 */
           a00 = tt_smlad(ch0->t0, ta[0], a00);
           a01 = tt_smlad(ch0->t0, tb[0], a01);

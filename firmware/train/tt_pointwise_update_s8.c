@@ -31,76 +31,14 @@ static __attribute__((noinline)) void pointwise_update_portable(const tt_conv_up
 }
 
 #if TT_DSP
-/* The sums of a block of NO output channels x NJ selected channels run together in float
- * registers (6 x 4 = 24), so each saved x converted to float serves NO channels and each
- * dy value NJ sums; every sum still adds its pixels in order from 0. The sums of a few
- * output channels (all their selected channels) are kept in g, then their QAS steps run
- * in the portable order (o, j): the same values, the same draws. */
+/* The sums of a block of output channels x selected channels run together in float
+ * registers (tt_dots). The sums of a few output channels (all their selected channels)
+ * are kept in g, then their QAS steps run in the portable order (o, j): the same values,
+ * the same draws. */
 #define UP_SUMS 192                /* sums on the stack */
-#define UP_NO 6
-#define UP_NJ 4
-
-/* g[o·gs + j] = Σ_px dyo[px]·(float)(x_j[px] − zp), px in order, o < NO, j < NJ. */
-static inline __attribute__((always_inline)) void dot_block(const float *dy, const int8_t *x, int32_t hw,
-                                                            int32_t zp, float *g, int32_t gs, const int NO,
-                                                            const int NJ) {
-  float acc[UP_NO][UP_NJ];
-  int32_t px;
-#pragma GCC unroll 6
-  for (int o = 0; o < NO; o++)
-#pragma GCC unroll 4
-    for (int j = 0; j < NJ; j++) acc[o][j] = 0.0f;
-  for (px = 0; px < hw; px++) {
-    float xf[UP_NJ];
-#pragma GCC unroll 4
-    for (int j = 0; j < NJ; j++) xf[j] = (float)(x[j * hw + px] - zp);
-#pragma GCC unroll 6
-    for (int o = 0; o < NO; o++) {
-      const float d = dy[o * hw + px];
-#pragma GCC unroll 4
-      for (int j = 0; j < NJ; j++) acc[o][j] = tt_fmac(acc[o][j], d, xf[j]);
-    }
-  }
-#pragma GCC unroll 6
-  for (int o = 0; o < NO; o++)
-#pragma GCC unroll 4
-    for (int j = 0; j < NJ; j++) g[o * gs + j] = acc[o][j];
-}
-
-/* g[o·n_sel + j] for o < n_o, j < n_sel. */
-static __attribute__((noinline)) void dots(const float *dy, int32_t n_o, const int8_t *x, int32_t n_sel,
-                                           int32_t hw, int32_t zp, float *g) {
-  int32_t o, j;
-  for (o = 0; o + UP_NO <= n_o; o += UP_NO) {
-    for (j = 0; j + UP_NJ <= n_sel; j += UP_NJ)
-      dot_block(dy + o * hw, x + j * hw, hw, zp, g + o * n_sel + j, n_sel, UP_NO, UP_NJ);
-    for (; j < n_sel; j++) dot_block(dy + o * hw, x + j * hw, hw, zp, g + o * n_sel + j, n_sel, UP_NO, 1);
-  }
-  for (; o < n_o; o++) {
-    for (j = 0; j + UP_NJ <= n_sel; j += UP_NJ)
-      dot_block(dy + o * hw, x + j * hw, hw, zp, g + o * n_sel + j, n_sel, 1, UP_NJ);
-    for (; j < n_sel; j++) dot_block(dy + o * hw, x + j * hw, hw, zp, g + o * n_sel + j, n_sel, 1, 1);
-  }
-}
-
-/* tt_qas_step_s8 for STOCHASTIC rounding (which ignores the master), inlined together with
- * its draw tt_rng_uniform: the same operations on the same values, the state in a local. */
-static inline int8_t qas_stochastic(int8_t q, float d, uint32_t *state) {
-  uint32_t x = *state;
-  float u, f;
-  int32_t t, v;
-  x ^= x << 13;
-  x ^= x >> 17;
-  x ^= x << 5;
-  *state = x;
-  u = (float)(x >> 8) * 5.9604644775390625e-8f;
-  if (d != d) return q;
-  d = d > 512.0f ? 512.0f : (d < -512.0f ? -512.0f : d);
-  t = (int32_t)d;
-  f = (d - (float)t) + u;
-  v = q + t + (f >= 1.0f ? 1 : (f < 0.0f ? -1 : 0));
-  return (int8_t)(v > 127 ? 127 : (v < -127 ? -127 : v));
-}
+#define TT_DOTS_NO 6               /* output channels x selected channels per register block */
+#define TT_DOTS_NJ 4
+#include "tt_train_dots.h"
 
 /* The QAS steps of weights (o, sel[j0 + j]), j < m, from their sums g[j]. */
 static void steps(const tt_conv_update_params_t *p, int32_t o, int32_t j0, int32_t m, const float *g, float k,
@@ -111,7 +49,7 @@ static void steps(const tt_conv_update_params_t *p, int32_t o, int32_t j0, int32
     uint32_t st = rng->state;
     for (j = j0; j < j0 + m; j++) {
       const int32_t widx = p->weight_is_slice ? o * n_sel + j : o * in_c + (p->sel ? p->sel[j] : j);
-      p->weight[widx] = qas_stochastic(p->weight[widx], -(k * g[j - j0]), &st);
+      p->weight[widx] = tt_qas_stochastic(p->weight[widx], -(k * g[j - j0]), &st);
     }
     rng->state = st;
     return;
@@ -132,12 +70,12 @@ static void pointwise_update_dsp(const tt_conv_update_params_t *p, const int8_t 
   const int32_t nj = n_sel < UP_SUMS ? n_sel : UP_SUMS;     /* selected channels per chunk */
   float g[UP_SUMS];
   int32_t no = UP_SUMS / nj, o0, o, j0;                     /* output channels per batch */
-  if (no > UP_NO) no = no / UP_NO * UP_NO;
+  if (no > TT_DOTS_NO) no = no / TT_DOTS_NO * TT_DOTS_NO;
   for (o0 = 0; o0 < p->out_c; o0 += no) {
     const int32_t n = p->out_c - o0 < no ? p->out_c - o0 : no;
     for (j0 = 0; j0 < n_sel; j0 += nj) {                    /* one chunk unless n == 1 */
       const int32_t m = n_sel - j0 < nj ? n_sel - j0 : nj;
-      dots(dy + o0 * hw, n, x_saved + j0 * hw, m, hw, p->x_zp, g);
+      tt_dots(dy + o0 * hw, n, x_saved + j0 * hw, m, hw, p->x_zp, g);
       for (o = o0; o < o0 + n; o++) {
         const float ws = p->w_scale[o];
         const float k = ws > 0.0f ? lr * p->x_scale / ws : 0.0f;

@@ -112,12 +112,18 @@ static __attribute__((noinline)) void stream_portable(const tt_stream_params_t *
  * exact, so it equals what the forward pass wrote while Q's row j is not yet updated. */
 static void recompute_x(const tt_stream_params_t *s, uint32_t j) {
   const tt_conv_params_t *f = s->q_fwd;
-  tt_conv_params_t v = *f;
-  v.out_c = 1;
+  tt_conv_params_t v;
+  /* Field by field: a whole-struct copy of this size becomes a memcpy call. */
+  v.in_c = f->in_c, v.in_h = f->in_h, v.in_w = f->in_w;
+  v.out_c = 1, v.out_h = f->out_h, v.out_w = f->out_w;
+  v.kh = f->kh, v.kw = f->kw, v.stride_h = f->stride_h, v.stride_w = f->stride_w;
+  v.pad_t = f->pad_t, v.pad_l = f->pad_l, v.groups = f->groups;
+  v.in_zp = f->in_zp, v.out_zp = f->out_zp, v.act_min = f->act_min, v.act_max = f->act_max;
   v.weight = f->weight + j * (uint32_t)(f->in_c / f->groups) * f->kh * f->kw;
-  if (f->bias) v.bias = f->bias + j;
+  v.bias = f->bias ? f->bias + j : 0;
   v.multiplier = f->multiplier + j;
   v.shift = f->shift + j;
+  v.weight_train = 0, v.in_slot = 0, v.n_train = 0;   /* Q is not split */
   v.im2col = 0;
   tt_conv_s8(&v, s->q_x, s->x_plane);
 }
@@ -196,51 +202,9 @@ static void stream_two_level(const tt_stream_params_t *s, const float *dy, float
 #define ST_BUF 256                 /* floats of channel planes on the stack */
 #define ST_SUMS 96                 /* weight-gradient sums of a batch on the stack */
 #define ST_MAXC 8                  /* channels per batch */
-#define ST_NJ 6                    /* selected channels per register block of the dots */
-
-/* g[o·gs + j] = Σ_px dyo[px]·(float)(x_j[px] − zp) over px in order, for NO rows of dy
- * (stride hw) and NJ planes of x (stride hw): NO·NJ sums in registers. */
-static inline __attribute__((always_inline)) void dot_block(const float *dy, const int8_t *x, int32_t hw,
-                                                            int32_t zp, float *g, int32_t gs, const int NO,
-                                                            const int NJ) {
-  float acc[4][ST_NJ];
-  int32_t px;
-#pragma GCC unroll 4
-  for (int o = 0; o < NO; o++)
-#pragma GCC unroll 6
-    for (int j = 0; j < NJ; j++) acc[o][j] = 0.0f;
-  for (px = 0; px < hw; px++) {
-    float xf[ST_NJ];
-#pragma GCC unroll 6
-    for (int j = 0; j < NJ; j++) xf[j] = (float)(x[j * hw + px] - zp);
-#pragma GCC unroll 4
-    for (int o = 0; o < NO; o++) {
-      const float d = dy[o * hw + px];
-#pragma GCC unroll 6
-      for (int j = 0; j < NJ; j++) acc[o][j] = tt_fmac(acc[o][j], d, xf[j]);
-    }
-  }
-#pragma GCC unroll 4
-  for (int o = 0; o < NO; o++)
-#pragma GCC unroll 6
-    for (int j = 0; j < NJ; j++) g[o * gs + j] = acc[o][j];
-}
-
-/* g[o·n_sel + j] for o < n_o, j < n_sel: every (o, j) sum of tt_pointwise_update_s8. */
-static __attribute__((noinline)) void dots(const float *dy, int32_t n_o, const int8_t *x, int32_t n_sel,
-                                           int32_t hw, int32_t zp, float *g) {
-  int32_t o, j;
-  for (o = 0; o + 4 <= n_o; o += 4) {
-    for (j = 0; j + ST_NJ <= n_sel; j += ST_NJ)
-      dot_block(dy + o * hw, x + j * hw, hw, zp, g + o * n_sel + j, n_sel, 4, ST_NJ);
-    for (; j < n_sel; j++) dot_block(dy + o * hw, x + j * hw, hw, zp, g + o * n_sel + j, n_sel, 4, 1);
-  }
-  for (; o < n_o; o++) {
-    for (j = 0; j + ST_NJ <= n_sel; j += ST_NJ)
-      dot_block(dy + o * hw, x + j * hw, hw, zp, g + o * n_sel + j, n_sel, 1, ST_NJ);
-    for (; j < n_sel; j++) dot_block(dy + o * hw, x + j * hw, hw, zp, g + o * n_sel + j, n_sel, 1, 1);
-  }
-}
+#define TT_DOTS_NO 4               /* channels x selected channels per register block of the dots */
+#define TT_DOTS_NJ 6
+#include "tt_train_dots.h"
 
 /* The source's input gradient of channels [c0, c0 + n) into planes, then P's clamp. */
 static __attribute__((noinline)) void batch_planes(const tt_stream_params_t *s, const float *dy, uint32_t c0,
@@ -292,25 +256,6 @@ static __attribute__((noinline)) void batch_grad(const tt_stream_params_t *s, ui
   }
 }
 
-/* tt_qas_step_s8 for STOCHASTIC rounding (which ignores the master), inlined together with
- * its draw tt_rng_uniform: the same operations on the same values, the state in a local. */
-static inline int8_t qas_stochastic(int8_t q, float d, uint32_t *state) {
-  uint32_t x = *state;
-  float u, f;
-  int32_t t, v;
-  x ^= x << 13;
-  x ^= x >> 17;
-  x ^= x << 5;
-  *state = x;
-  u = (float)(x >> 8) * 5.9604644775390625e-8f;
-  if (d != d) return q;
-  d = d > 512.0f ? 512.0f : (d < -512.0f ? -512.0f : d);
-  t = (int32_t)d;
-  f = (d - (float)t) + u;
-  v = q + t + (f >= 1.0f ? 1 : (f < 0.0f ? -1 : 0));
-  return (int8_t)(v > 127 ? 127 : (v < -127 ? -127 : v));
-}
-
 /* P's weight (from the sums g when pointwise) and bias updates of channel c. */
 static __attribute__((noinline)) void channel_update(const tt_stream_params_t *s, uint32_t c,
                                                      const float *plane, const float *g, float lr,
@@ -328,7 +273,7 @@ static __attribute__((noinline)) void channel_update(const tt_stream_params_t *s
       uint32_t st = rng->state;
       for (j = 0; j < w->n_sel; j++) {
         const uint32_t widx = w->weight_is_slice ? j : (w->sel ? w->sel[j] : j);
-        wc[widx] = qas_stochastic(wc[widx], -(kf * g[j]), &st);
+        wc[widx] = tt_qas_stochastic(wc[widx], -(kf * g[j]), &st);
       }
       rng->state = st;
     } else {
@@ -358,7 +303,7 @@ static int stream_dsp(const tt_stream_params_t *s, const float *dy, float *dx, f
     const uint32_t n = n_c - c0 < nc ? n_c - c0 : nc;
     batch_planes(s, dy, c0, n, planes);
     if (s->p_grad) batch_grad(s, c0, n, planes, in_plane, dx);
-    if (w_dots) dots(planes, (int32_t)n, s->p_saved, w->n_sel, (int32_t)in_plane, w->x_zp, g);
+    if (w_dots) tt_dots(planes, (int32_t)n, s->p_saved, w->n_sel, (int32_t)in_plane, w->x_zp, g);
     for (k = 0; k < n; k++)
       channel_update(s, c0 + k, planes + k * in_plane, w_dots ? g + k * w->n_sel : 0, lr, rng);
   }
