@@ -82,6 +82,22 @@ static void row_update(const tt_conv_update_params_t *w, uint8_t w_pointwise, co
   }
 }
 
+/* P's input-gradient parameters restricted to its output channels [c0, c0 + n): the weight
+ * rows of those channels, in flash and, for a split layer, in its SRAM slice. */
+static tt_conv_grad_params_t p_grad_rows(const tt_conv_grad_params_t *g, uint32_t c0, uint32_t n) {
+  tt_conv_grad_params_t gv = *g;
+  const uint32_t ipg = g->in_c, k = (uint32_t)g->kh * g->kw;
+  gv.out_c = (uint16_t)n;
+  gv.w_scale = g->w_scale + c0;
+  if (g->weight_train) {
+    gv.weight = g->weight + c0 * (ipg - g->n_train) * k;
+    gv.weight_train = g->weight_train + c0 * g->n_train * k;
+  } else {
+    gv.weight = g->weight + c0 * ipg * k;
+  }
+  return gv;
+}
+
 /* The portable loop; noinline keeps its code (and speed) as before the optimized path. */
 static __attribute__((noinline)) void stream_portable(const tt_stream_params_t *s, const float *dy, float *dx,
                                                       float *plane, float lr, tt_rng_t *rng) {
@@ -89,17 +105,7 @@ static __attribute__((noinline)) void stream_portable(const tt_stream_params_t *
   for (c = 0; c < src_channels(s); c++) {
     dw_plane(s, dy, c, plane);
     if (s->p_grad) {
-      const tt_conv_grad_params_t *g = s->p_grad;
-      tt_conv_grad_params_t gv = *g;
-      const uint32_t ipg = g->in_c, k = (uint32_t)g->kh * g->kw;
-      gv.out_c = 1;
-      gv.w_scale = g->w_scale + c;
-      if (g->weight_train) {
-        gv.weight = g->weight + c * (ipg - g->n_train) * k;
-        gv.weight_train = g->weight_train + c * g->n_train * k;
-      } else {
-        gv.weight = g->weight + c * ipg * k;
-      }
+      const tt_conv_grad_params_t gv = p_grad_rows(s->p_grad, c, 1);
       if (s->p_grad_pointwise) tt_pointwise_backward_input_f32(&gv, plane, dx, c > 0 || s->p_grad_accumulate);
       else tt_conv_backward_input_f32(&gv, plane, dx, c > 0 || s->p_grad_accumulate);
     }
@@ -232,25 +238,14 @@ static __attribute__((noinline)) void batch_planes(const tt_stream_params_t *s, 
 static __attribute__((noinline)) void batch_grad(const tt_stream_params_t *s, uint32_t c0, uint32_t n,
                                                  const float *planes, uint32_t in_plane, float *dx) {
   const tt_conv_grad_params_t *gp = s->p_grad;
-  tt_conv_grad_params_t gv = *gp;
-  const uint32_t ipg = gp->in_c, kk = (uint32_t)gp->kh * gp->kw;
   uint32_t k;
   if (s->p_grad_pointwise) {
-    gv.out_c = (uint16_t)n;
-    gv.w_scale = gp->w_scale + c0;
-    if (gp->weight_train) {
-      gv.weight = gp->weight + c0 * (ipg - gp->n_train) * kk;
-      gv.weight_train = gp->weight_train + c0 * gp->n_train * kk;
-    } else {
-      gv.weight = gp->weight + c0 * ipg * kk;
-    }
+    const tt_conv_grad_params_t gv = p_grad_rows(gp, c0, n);
     tt_pointwise_backward_input_f32(&gv, planes, dx, c0 > 0 || s->p_grad_accumulate);
   } else {
-    gv.out_c = 1;
     for (k = 0; k < n; k++) {
       const uint32_t c = c0 + k;
-      gv.w_scale = gp->w_scale + c;
-      gv.weight = gp->weight + c * ipg * kk;   /* split weights are pointwise only */
+      const tt_conv_grad_params_t gv = p_grad_rows(gp, c, 1);
       tt_conv_backward_input_f32(&gv, planes + k * in_plane, dx, c > 0 || s->p_grad_accumulate);
     }
   }

@@ -55,6 +55,19 @@ export function im2colBytes(n: QConv): number {
   return 4 * (k + (k & 1));
 }
 
+/**
+ * A partially updated pointwise, depthwise or fully connected layer keeps only the updated
+ * slice of its weights in SRAM (the rest stays in flash); other layers move whole.
+ */
+export function splitWeights(n: QConv | QGemm, weightRatio: number, inC: number): boolean {
+  if (weightRatio <= 0 || weightRatio >= 1) return false;
+  if (n.op === 'gemm') return true;
+  const [outC, , kh, kw] = n.weightShape;
+  const depthwise = n.group > 1 && n.group === inC && outC === inC;
+  const pointwise = n.group === 1 && kh === 1 && kw === 1 && n.strides.every((s) => s === 1) && n.pads.every((p) => p === 0);
+  return depthwise || pointwise;
+}
+
 export interface QGemm extends QNodeBase {
   op: 'gemm';
   weight: Int8Array;                           // [N, K]

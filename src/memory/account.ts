@@ -1,7 +1,7 @@
 // SRAM by kind for a training plan, before anything is built (report.json checks these
 // against the ELF later), and the --budget check with an error that says what to change.
 import { TinytrainError } from '../errors';
-import { QConv, QGemm } from '../ir/qgraph';
+import { QConv, QGemm, splitWeights } from '../ir/qgraph';
 import { Rounding, TrainGraph } from '../ir/train';
 import { Plan, PlanInput } from './types';
 
@@ -26,19 +26,6 @@ export function masterEntries(n: QConv | QGemm, selected: number, rounding: Roun
   const [outC, , kh, kw] = n.weightShape;
   if (n.group > 1 && n.group === inC && outC === inC) return selected * kh * kw;
   return outC * selected * kh * kw;
-}
-
-/**
- * A partially updated pointwise, depthwise or fully connected layer keeps only the updated
- * slice of its weights in SRAM (the rest stays in flash); other layers move whole.
- */
-export function splitWeights(n: QConv | QGemm, weightRatio: number, inC: number): boolean {
-  if (weightRatio <= 0 || weightRatio >= 1) return false;
-  if (n.op === 'gemm') return true;
-  const [outC, , kh, kw] = n.weightShape;
-  const depthwise = n.group > 1 && n.group === inC && outC === inC;
-  const pointwise = n.group === 1 && kh === 1 && kw === 1 && n.strides.every((s) => s === 1) && n.pads.every((p) => p === 0);
-  return depthwise || pointwise;
 }
 
 export function sramPlan(tg: TrainGraph, arenaBytes: number, stackBytes: number): SramPlan {

@@ -26,5 +26,6 @@ export function trainSchedule(tg: TrainGraph, alignment = 4, labels = true): Pla
 export function planLowerBound(input: PlanInput): number {
   return lowerBoundOf(lifetimesOf(input)).bytes;
 }
-export { checkBudget, parseBytes, sramPlan, masterEntries, splitWeights, RUNTIME_STATE_BYTES } from './account';
+export { checkBudget, parseBytes, sramPlan, masterEntries, RUNTIME_STATE_BYTES } from './account';
+export { splitWeights } from '../ir/qgraph';
 export type { SramPlan } from './account';

@@ -14,7 +14,7 @@
 // gradient's c-th value spread over the plane. Streaming it saves the pool's C x H x W
 // input gradient but splits the producer's blocked backward into channel batches, so the
 // schedule takes it only where it lowers the arena (pipeline/schedule.ts).
-import { QConv, QGraph, QNode } from '../ir/qgraph';
+import { QConv, QGraph, QNode, splitWeights } from '../ir/qgraph';
 import { TrainGraph, TrainStep } from '../ir/train';
 import { stepAccess } from './steps';
 
@@ -58,10 +58,10 @@ function consumers(steps: TrainStep[], from: number, gx: string, node: QConv): {
 
 const clampOf = (c: Step<'clamp_backward'> | undefined) => (c ? { clamp: { source: c.source, sourceKind: c.sourceKind, lo: c.lo, hi: c.hi } } : {});
 
-/** A partially updated pointwise conv keeps its weights split between flash and SRAM
- * (memory/account.ts); the second stream level reads P's weights as one array. */
-const splitPointwise = (n: QConv, u: Step<'update_weight'> | undefined): boolean =>
-  !!u && u.layer.weightRatio > 0 && u.layer.weightRatio < 1 && n.weightShape[2] === 1 && n.weightShape[3] === 1;
+/** Weights split between flash and SRAM (a partial update): the second stream level reads
+ * P's weights, and recomputes with Q's, as one array. */
+const split = (n: QConv, u: Step<'update_weight'> | undefined, g: QGraph): boolean =>
+  !!u && splitWeights(n, u.layer.weightRatio, g.tensors[n.inputs[0]].shape[1]);
 
 /** The TrainGraph with every eligible depthwise (with opts.gap, also global average pool)
  * + producer backward pair streamed, and,
@@ -110,7 +110,7 @@ export function streamBackward(tg: TrainGraph, opts: { gap?: boolean; recompute?
     // Second level: P's input gradient gx2 consumed only by Q's clamp and updates.
     const gx2 = bwd?.gradIn;
     const q = g.nodes.find((n) => n.output === producer.inputs[0]);
-    if (!bwd || !gx2 || bwd.accumulate || aliased.has(gx2) || splitPointwise(producer, upW)) continue;
+    if (!bwd || !gx2 || bwd.accumulate || aliased.has(gx2) || split(producer, upW, g)) continue;
     if (!q || q.op !== 'conv' || q.group !== 1) continue;
     if (steps.some((t, k) => k !== i && k < i && touches(t, gx2))) continue;
     const v = consumers(steps, i, gx2, q);
@@ -121,7 +121,7 @@ export function streamBackward(tg: TrainGraph, opts: { gap?: boolean; recompute?
     // Q's input live anyway, and nothing else reads x2 after P's forward (its mask or
     // partial save only served these steps).
     const copies = steps.filter((t, k) => k !== i && (t.kind === 'mask' || t.kind === 'save') && t.from === x2);
-    const recompute = opts.recompute === true && !!v.upW && v.upW.saved === q.inputs[0] && !splitPointwise(q, v.upW) && !aliased.has(x2)
+    const recompute = opts.recompute === true && !!v.upW && v.upW.saved === q.inputs[0] && !split(q, v.upW, g) && !aliased.has(x2)
       && steps.every((t, k) => k === i || copies.includes(t) || !stepAccess(t).reads.includes(x2) || (t.kind === 'forward' && t.node === producer))
       && copies.every((c) => steps.every((t, k) => k === i || !stepAccess(t).reads.includes((c as Step<'mask'>).to)));
     const [, , xh, xw] = g.tensors[x2].shape;
